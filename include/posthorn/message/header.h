@@ -32,6 +32,7 @@
 #define POSTHORN_MESSAGE_HEADER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -95,9 +96,20 @@ class HeaderSection {
 
  private:
   friend class HeaderSectionParser;
+
+  // Sections with more fields than this get a hash index over the names, so
+  // lookups stay O(1) on hostile input; smaller ones are scanned.
+  static constexpr std::size_t kIndexThreshold = 48;
+  void BuildNameIndex();
+
   std::vector<HeaderField> fields_;
   std::size_t body_offset_ = 0;
   bool has_separator_ = false;
+  // Only for large sections. index_slots_: open-addressed table of
+  // (first field index + 1), 0 = empty, one slot per distinct name.
+  // next_same_[i]: index + 1 of the next field named like field i, or 0.
+  std::vector<std::uint32_t> index_slots_;
+  std::vector<std::uint32_t> next_same_;
 };
 
 // Parses the header section at the start of `input` (a whole message, or a
