@@ -37,6 +37,16 @@ void DecodeUnstructured(std::string_view value, std::string* out,
 // Same, returning the result.
 std::string DecodeUnstructured(std::string_view value);
 
+// Decodes a display name (an RFC 5322 phrase) whose quoted strings the
+// caller has already unquoted (quotes removed, quoted-pairs resolved), with
+// the same leniency as DecodeUnstructured: encoded words are decoded even
+// where RFC 2047 section 5 (3) does not allow them (inside a former quoted
+// string, glued to other text), as mail readers do. `base_offset` is the
+// offset of the phrase in the top-level buffer; defect offsets are exact only
+// when `phrase` is a view of that buffer.
+void DecodePhrase(std::string_view phrase, std::string* out,
+                  Defects* defects = nullptr, std::size_t base_offset = 0);
+
 // True when `value` contains "=?" anywhere (a cheap test before decoding).
 bool MayContainEncodedWords(std::string_view value);
 
@@ -51,7 +61,9 @@ std::string EncodeUnstructured(std::string_view utf8,
 
 // Encodes a display name (a phrase, RFC 2047 section 5 rule 3): plain atoms
 // are kept, specials are quoted, non-ASCII becomes encoded words that use
-// only the characters allowed in a phrase.
+// only the characters allowed in a phrase. Words are separated by single
+// spaces and not folded: the header writer may fold at any of them (each
+// encoded word is at most 75 octets).
 std::string EncodePhrase(std::string_view utf8);
 
 }  // namespace posthorn::message

@@ -22,6 +22,8 @@ class QuotedPrintableDecoder {
   void Finish(std::string* out);
   bool saw_invalid() const { return invalid_ != 0; }
   std::size_t invalid_count() const { return invalid_; }
+  // Bytes held back between calls (a few; a run of blanks at most 256).
+  std::size_t held_bytes() const { return held_.size(); }
 
  private:
   std::string held_;  // an incomplete "=X", "=\r" or run of trailing WSP

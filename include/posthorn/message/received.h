@@ -14,8 +14,9 @@
 // LENIENCY
 //   Every "name value" pair before the last ";" is collected; the values of
 //   from / by / via / with / id / for go to their members (the first one
-//   wins), any other name to `other`. A clause value runs up to the next
-//   known clause name; comments after it (such as "(64.66.177.193)" or
+//   wins, a repeated one goes to `other`), any other name to `other`. A
+//   clause value runs up to the next known clause name, or to an unknown
+//   word followed by a value; comments after it (such as "(64.66.177.193)" or
 //   "(Apple Internet Mail Server 1.1)") are kept in the value as written.
 //   A missing or unparsable date is recorded (kInvalidDate) and leaves
 //   `date` empty.

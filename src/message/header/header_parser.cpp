@@ -31,7 +31,7 @@ namespace {
 
 using header_internal::FindLineEnd;
 using header_internal::IsWsp;
-using header_internal::kFtext;
+using header_internal::FindNameEnd;
 using header_internal::LineOddities;
 
 // RFC 5322 2.1.1: "Each line of characters MUST be no more than 998
@@ -175,8 +175,7 @@ absl::StatusOr<HeaderSection> HeaderSectionParser::Parse() {
       }
       // Open::kSkipped: the rest of a field already reported as invalid.
     } else {
-      const char* q = p;
-      while (q < end_ && kFtext[static_cast<unsigned char>(*q)]) ++q;
+      const char* q = FindNameEnd(p, end_);
       const char* name_end = q;
       const char* wsp = nullptr;
       if (q < end_ && IsWsp(*q)) {

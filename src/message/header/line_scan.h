@@ -5,12 +5,15 @@
 // bare CR: see the LENIENCY note of posthorn/message/header.h), so the scan
 // stops at the first of them. NUL and 8-bit bytes do not stop it; the first of
 // each is reported so the caller can record one defect per line.
+// FindNameEnd does the same for the end of a field name.
 
 #ifndef POSTHORN_SRC_MESSAGE_HEADER_LINE_SCAN_H_
 #define POSTHORN_SRC_MESSAGE_HEADER_LINE_SCAN_H_
 
 #include <cstdint>
 #include <cstring>
+
+#include "message/header/ascii.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -85,6 +88,30 @@ inline const char* FindLineEnd(const char* p, const char* end,
     }
   }
   return end;
+}
+
+// Returns the first byte in [p, end) that is not ftext (RFC 5322 3.6.8:
+// %d33-57 / %d59-126), or `end`: the end of a field name. Never reads outside
+// [p, end).
+inline const char* FindNameEnd(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(32);
+  const __m128i del = _mm_set1_epi8(127);
+  const __m128i colon = _mm_set1_epi8(':');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed compares: 8-bit bytes are negative, so they fail "> 32".
+    const __m128i printable =
+        _mm_and_si128(_mm_cmpgt_epi8(v, space), _mm_cmplt_epi8(v, del));
+    const __m128i ftext = _mm_andnot_si128(_mm_cmpeq_epi8(v, colon), printable);
+    const unsigned mask =
+        ~static_cast<unsigned>(_mm_movemask_epi8(ftext)) & 0xFFFFu;
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
+  while (p < end && kFtext[static_cast<unsigned char>(*p)]) ++p;
+  return p;
 }
 
 }  // namespace posthorn::message::header_internal

@@ -1,0 +1,3 @@
+#include "posthorn/message/charset.h"
+#include <gtest/gtest.h>
+TEST(Placeholder, Builds) { EXPECT_TRUE(true); }
