@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "corpus/corpus.h"
@@ -70,6 +71,24 @@ struct ByteSink {
     if (size != 0) hash = hash * 31 + static_cast<unsigned char>(data[0]);
   }
 };
+
+// main() of every benchmark program: builds the corpus before any timing
+// (so profilers that collect inside the benchmark functions see only the
+// workload), records its size in the JSON context, and runs.
+inline int RunBenchmarks(int argc, char** argv) {
+  const Corpus& corpus = SharedCorpus();
+  benchmark::AddCustomContext("corpus_messages",
+                              std::to_string(corpus.messages.size()));
+  benchmark::AddCustomContext("corpus_bytes",
+                              std::to_string(corpus.total_bytes));
+  benchmark::AddCustomContext("corpus_header_bytes",
+                              std::to_string(corpus.header_bytes));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
 
 }  // namespace posthorn::bench
 

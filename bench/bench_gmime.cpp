@@ -174,10 +174,7 @@ BENCHMARK(BM_DecodeGMime)->Name("decode/gmime")->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   g_mime_init();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
+  int status = posthorn::bench::RunBenchmarks(argc, argv);
   g_mime_shutdown();
-  return 0;
+  return status;
 }

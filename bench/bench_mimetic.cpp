@@ -152,4 +152,6 @@ BENCHMARK(BM_DecodeMimetic)
 }  // namespace
 }  // namespace posthorn::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return posthorn::bench::RunBenchmarks(argc, argv);
+}

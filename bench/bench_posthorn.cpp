@@ -193,4 +193,6 @@ BENCHMARK(BM_DecodePosthorn)
 }  // namespace
 }  // namespace posthorn::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return posthorn::bench::RunBenchmarks(argc, argv);
+}

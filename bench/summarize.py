@@ -121,7 +121,7 @@ def fmt(value, digits=1, suffix=""):
 
 HEADER = ("workload", "posthorn MB/s", "GMime MB/s", "mimetic MB/s",
           "memchr MB/s", "posthorn÷GMime", "posthorn÷mimetic",
-          "memchr÷posthorn", "target", "")
+          "memchr÷posthorn", "target", "verdict")
 
 
 def cells(row):
@@ -132,9 +132,12 @@ def cells(row):
 
 
 def text_table(rows):
-    table = [HEADER] + [cells(r) for r in rows]
+    # The target text is printed below the table, to keep it narrow.
+    keep = [i for i in range(len(HEADER)) if HEADER[i] != "target"]
+    table = [[HEADER[i] for i in keep]]
+    table += [[cells(r)[i] for i in keep] for r in rows]
     widths = [max(len(str(line[i])) for line in table)
-              for i in range(len(HEADER))]
+              for i in range(len(keep))]
     out = []
     for n, line in enumerate(table):
         out.append("  ".join(str(c).rjust(widths[i]) if 0 < i < 8
@@ -146,7 +149,7 @@ def text_table(rows):
 
 
 def markdown(rows, context):
-    lines = ["| " + " | ".join(HEADER[:-1]) + " | verdict |",
+    lines = ["| " + " | ".join(HEADER) + " |",
              "|" + "---|" * len(HEADER)]
     for r in rows:
         lines.append("| " + " | ".join(cells(r)) + " |")

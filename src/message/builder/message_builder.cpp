@@ -372,7 +372,8 @@ absl::Status MessageBuilder::Build(
       // No body at all is an empty text/plain body.
       text = MimeEntity::Leaf(
           "text/plain",
-          BodySource::Borrowed(text_.has_value() ? *text_ : std::string()));
+          BodySource::Borrowed(text_.has_value() ? std::string_view(*text_)
+                                                 : std::string_view()));
       st = builder_internal::PlanNode(text, &content);
       if (!st.ok()) return st;
       has_content = text_.has_value() || !parts;

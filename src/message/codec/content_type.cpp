@@ -295,7 +295,14 @@ void ScanParameters(Lexer* lex, RawList* raw) {
     const std::string_view name = lex->Token();
     if (name.empty()) {
       lex->AddDefect(DefectKind::kInvalidParameter, name_at);
-      lex->Advance();  // a tspecial where a name should be
+      // A tspecial where a name should be; a quoted-string is skipped whole.
+      if (lex->Peek() == '"') {
+        std::string scratch;
+        bool owned = false;
+        (void)lex->QuotedString(&scratch, &owned);
+      } else {
+        lex->Advance();
+      }
       lex->SkipToSemicolon();
       continue;
     }

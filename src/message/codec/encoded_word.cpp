@@ -270,22 +270,25 @@ class Decoder {
     }
     const bool joins =
         run_active_ && EqualsIgnoreCase(run_charset_, w.charset);
-    if (!joins) FlushRun();
-    // Whitespace between two encoded words is dropped (RFC 2047 6.2).
-    pending_ws_from_ = pending_ws_to_ = 0;
     if (!joins) {
+      FlushRun();
       run_active_ = true;
       run_charset_ = w.charset;
       run_begin_ = w.begin;
+      run_end_ = 0;
       bytes_.clear();
     }
     if (!DecodePayload(w)) {
-      // Broken payload: the word is kept as written.
+      // Broken payload: the word is kept as written, and so is the
+      // whitespace before it.
       AddDefect(DefectKind::kInvalidEncodedWord, w.begin);
       FlushRun();
+      FlushWhitespace();
       AppendRaw(w.begin, value_.substr(w.begin, w.end - w.begin));
       return;
     }
+    // Whitespace between two encoded words is dropped (RFC 2047 6.2).
+    pending_ws_from_ = pending_ws_to_ = 0;
     run_end_ = w.end;
   }
 
@@ -293,7 +296,7 @@ class Decoder {
     if (!run_active_) return;
     run_active_ = false;
     FinishBase64();
-    if (bytes_.empty() && run_end_ <= run_begin_) return;
+    if (run_end_ <= run_begin_) return;  // no word decoded into it
     const CharsetResult r = ConvertToUtf8(run_charset_, bytes_, out_);
     if (r == CharsetResult::kUnknownCharset) {
       AddDefect(DefectKind::kUnknownCharset, run_begin_);
@@ -479,10 +482,11 @@ class WordWriter {
   // Appends `ws` + `text` as they are, folding before `ws` when the line
   // would get too long.
   void Plain(std::string_view ws, std::string_view text) {
-    if (fold_ && !ws.empty() && wrote_ &&
-        column_ + ws.size() + text.size() > kMaxLine) {
-      out_->append("\r\n");
-      column_ = 0;
+    // Never fold before trailing white space: that would leave a line of
+    // white space only (RFC 5322 3.2.2).
+    if (column_ + ws.size() + text.size() > kMaxLine && !text.empty() &&
+        CanFold(ws)) {
+      Fold(&ws);
     }
     out_->append(ws);
     out_->append(text);
@@ -503,10 +507,9 @@ class WordWriter {
       std::size_t room = kMaxLine > column_ + sep.size()
                              ? kMaxLine - column_ - sep.size()
                              : 0;
-      if (fold_ && wrote_ && !sep.empty() && room < kMinWordRoom) {
-        out_->append("\r\n");
-        column_ = 0;
-        room = kMaxLine - sep.size();
+      if (room < kMinWordRoom && CanFold(sep)) {
+        Fold(&sep);
+        room = sep.size() < kMaxLine ? kMaxLine - sep.size() : 0;
       }
       if (!fold_) room = kMaxEncodedWord;
       const std::size_t max_word =
@@ -549,6 +552,20 @@ class WordWriter {
   }
 
  private:
+  // A fold goes before white space that is there anyway; at the very start
+  // of the value (after "Name: ") one is allowed too, with a space added
+  // (header parsers trim it), when the first line has no room left.
+  bool CanFold(std::string_view ws) const {
+    if (!fold_) return false;
+    return wrote_ ? !ws.empty() : column_ > 0;
+  }
+
+  void Fold(std::string_view* ws) {
+    out_->append("\r\n");
+    column_ = 0;
+    if (ws->empty()) *ws = " ";
+  }
+
   std::string* out_;
   std::size_t column_;
   bool fold_;

@@ -3,6 +3,7 @@
 #include "posthorn/message/address.h"
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,12 +26,67 @@ using fields::QuotedSpan;
 // Atoms are scanned with their dots ("john.doe", "Q."): a lone "." of
 // obs-local-part or obs-phrase is an atom of its own.
 struct Word {
-  std::string_view atom;  // when !quoted
-  QuotedSpan quoted;      // when quoted
+  std::string_view atom;  // when !quoted_word
+  QuotedSpan quoted;      // when quoted_word
   std::size_t offset = 0;
   bool quoted_word = false;
   bool space_before = false;  // CFWS between it and the previous word
 };
+
+// Scans 1*atext from p; returns where the run ends. Unrolled: the bound
+// is checked once per four octets.
+inline const char* SkipAtext(const char* p, const char* end) {
+  while (end - p >= 4) {
+    if (!Is(p[0], kAtext)) return p;
+    if (!Is(p[1], kAtext)) return p + 1;
+    if (!Is(p[2], kAtext)) return p + 2;
+    if (!Is(p[3], kAtext)) return p + 3;
+    p += 4;
+  }
+  while (p < end && Is(*p, kAtext)) ++p;
+  return p;
+}
+
+// Number of octets `c` in `s`.
+inline std::size_t CountByte(std::string_view s, char c) {
+  std::size_t n = 0;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const void* hit = std::memchr(p, c, static_cast<std::size_t>(end - p));
+    if (hit == nullptr) break;
+    ++n;
+    p = static_cast<const char*>(hit) + 1;
+  }
+  return n;
+}
+
+// Scans dot-atom-text from p; returns p itself when there is none (a
+// trailing or doubled dot makes it none, leaving the case to the full
+// parser).
+inline const char* SkipDotAtomText(const char* p, const char* end) {
+  const char* s = p;
+  for (;;) {
+    const char* e = SkipAtext(s, end);
+    if (e == s) return p;
+    if (e < end && *e == '.') {
+      s = e + 1;
+      continue;
+    }
+    return e;
+  }
+}
+
+// True when a display name needs RFC 2047 / 8-bit decoding.
+inline bool NeedsDecoding(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80 || (c == '=' && i + 1 < s.size() && s[i + 1] == '?')) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Expected on the right of an element.
 enum class Context { kList, kGroup };
@@ -39,15 +95,24 @@ class AddressParser {
  public:
   AddressParser(std::string_view value, Defects* defects,
                 std::size_t base_offset)
-      : lx_(value, defects, base_offset) {
-    words_.reserve(16);
-  }
+      : lx_(value, defects, base_offset) {}
 
   void ParseList(AddressList* out);
   std::optional<Mailbox> ParseSingleMailbox();
   std::optional<Mailbox> ParseSingleAddrSpec();
 
  private:
+  // The shapes most mail has, without comments, escapes or obsolete
+  // forms: `local@domain`, `Name Words <local@domain>`,
+  // `"Quoted Name" <local@domain>`, each followed by spaces and then ","
+  // or the end. Fills *m and returns true; returns false with the cursor
+  // unchanged for anything else, which the full parser then handles (with
+  // the same result for these shapes).
+  bool TryFastMailbox(Mailbox* m);
+  // Sets *out to the display name `text` (a phrase written as atoms and
+  // single spaces, or a quoted string's content without escapes).
+  void SetDisplayName(std::string_view text, std::size_t offset,
+                      std::string* out);
   // Reads *(word / "." / CFWS) into words_.
   void ReadWords();
   // `"Joe <joe@x>`: a quoted string that ran to the end of the input is
@@ -79,6 +144,85 @@ class AddressParser {
   std::vector<Word> words_;
   std::string scratch_;
 };
+
+void AddressParser::SetDisplayName(std::string_view text, std::size_t offset,
+                                   std::string* out) {
+  if (!NeedsDecoding(text)) {
+    out->assign(text.data(), text.size());
+    return;
+  }
+  out->clear();
+  DecodeUnstructured(text, out, lx_.defects(), lx_.base() + offset);
+}
+
+bool AddressParser::TryFastMailbox(Mailbox* m) {
+  const std::string_view in = lx_.input();
+  const char* const begin = in.data();
+  const char* const end = begin + in.size();
+  const char* p = begin + lx_.pos();
+  const char* name_begin = p;
+  const char* name_end = p;
+  // addr-spec alone?
+  const char* q = SkipDotAtomText(p, end);
+  if (q != p && q < end && *q == '@') {
+    const char* d = q + 1;
+    const char* e = SkipDotAtomText(d, end);
+    if (e == d) return false;
+    const char* t = e;
+    while (t < end && (*t == ' ' || *t == '\t')) ++t;
+    if (t < end && *t != ',') return false;
+    m->display_name.clear();
+    m->local_part.assign(p, q);
+    m->domain.assign(d, e);
+    lx_.set_pos(static_cast<std::size_t>(t - begin));
+    return true;
+  }
+  // [display-name] "<"
+  if (p < end && *p == '"') {
+    q = p + 1;
+    while (q < end && *q != '"' && *q != '\\' && *q != '\r' && *q != '\n') {
+      ++q;
+    }
+    if (q >= end || *q != '"') return false;
+    name_begin = p + 1;
+    name_end = q;
+    ++q;
+  } else {
+    q = p;
+    for (;;) {
+      const char* e = SkipAtext(q, end);
+      if (e == q) break;
+      name_end = e;
+      q = e;
+      if (e + 1 < end && *e == ' ' && Is(e[1], kAtext)) {
+        q = e + 1;
+        continue;
+      }
+      break;
+    }
+  }
+  while (q < end && *q == ' ') ++q;
+  if (q >= end || *q != '<') return false;
+  const char* l = q + 1;
+  const char* at = SkipDotAtomText(l, end);
+  if (at == l || at >= end || *at != '@') return false;
+  const char* d = at + 1;
+  const char* e = SkipDotAtomText(d, end);
+  if (e == d || e >= end || *e != '>') return false;
+  const char* t = e + 1;
+  while (t < end && (*t == ' ' || *t == '\t')) ++t;
+  if (t < end && *t != ',') return false;
+  const std::size_t name_offset =
+      static_cast<std::size_t>(p - begin);
+  SetDisplayName(std::string_view(name_begin,
+                                  static_cast<std::size_t>(name_end -
+                                                           name_begin)),
+                 name_offset, &m->display_name);
+  m->local_part.assign(l, at);
+  m->domain.assign(d, e);
+  lx_.set_pos(static_cast<std::size_t>(t - begin));
+  return true;
+}
 
 void AddressParser::ReadWords() {
   words_.clear();
@@ -216,7 +360,17 @@ void AddressParser::ParseDomain(std::string* out) {
     for (char c : lit) {
       if (!Is(c, fields::kSpace)) out->push_back(c);
     }
-    if (out->back() != ']') out->push_back(']');
+    if (lit.size() < 2 || lit.back() != ']') {
+      // Unterminated: close it, dropping a dangling "\" that would
+      // otherwise escape the added bracket.
+      std::size_t backslashes = 0;
+      while (backslashes < out->size() &&
+             (*out)[out->size() - 1 - backslashes] == '\\') {
+        ++backslashes;
+      }
+      if (backslashes % 2 == 1) out->pop_back();
+      out->push_back(']');
+    }
     lx_.SkipCfws();
     return;
   }
@@ -412,7 +566,7 @@ void AddressParser::ParseGroupMembers(std::vector<Mailbox>* members) {
       continue;
     }
     tmp.mailbox = Mailbox();
-    if (ParseElement(&tmp, Context::kGroup)) {
+    if (TryFastMailbox(&tmp.mailbox) || ParseElement(&tmp, Context::kGroup)) {
       members->push_back(std::move(tmp.mailbox));
     }
     if (!NextElement(Context::kGroup)) {
@@ -429,6 +583,9 @@ void AddressParser::ParseGroupMembers(std::vector<Mailbox>* members) {
 // address-list  = (address *("," address)) / obs-addr-list
 // obs-addr-list = *([CFWS] ",") address *("," [address / CFWS])
 void AddressParser::ParseList(AddressList* out) {
+  // One element per comma at most (plus one): a single allocation.
+  const std::string_view in = lx_.input();
+  out->items.reserve(out->items.size() + 1 + CountByte(in, ','));
   bool after_separator = false;
   for (;;) {
     lx_.SkipCfws();
@@ -445,7 +602,9 @@ void AddressParser::ParseList(AddressList* out) {
       continue;
     }
     Address& a = out->items.emplace_back();
-    if (!ParseElement(&a, Context::kList)) out->items.pop_back();
+    if (!TryFastMailbox(&a.mailbox) && !ParseElement(&a, Context::kList)) {
+      out->items.pop_back();
+    }
     if (!NextElement(Context::kList)) return;
     after_separator = true;
   }
@@ -455,7 +614,8 @@ std::optional<Mailbox> AddressParser::ParseSingleMailbox() {
   lx_.SkipCfws();
   Address a;
   std::optional<Mailbox> result;
-  if (!lx_.AtEnd() && ParseElement(&a, Context::kList)) {
+  if (!lx_.AtEnd() &&
+      (TryFastMailbox(&a.mailbox) || ParseElement(&a, Context::kList))) {
     if (!a.is_group) {
       result = std::move(a.mailbox);
     } else {

@@ -29,8 +29,18 @@ bool IsQuotedString(std::string_view s) {
   return true;
 }
 
+// Atoms and dots only: "a..b" or ".a" are not dot-atoms but the parser
+// keeps them as written (mailers accept them), so they are written back so.
+bool IsAtomsAndDots(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!fields::Is(c, fields::kDotAtom)) return false;
+  }
+  return true;
+}
+
 void AppendAddrSpec(const Mailbox& m, std::string* out) {
-  if (fields::IsDotAtomText(m.local_part) || IsQuotedString(m.local_part)) {
+  if (IsAtomsAndDots(m.local_part) || IsQuotedString(m.local_part)) {
     out->append(m.local_part);
   } else {
     out->append(QuoteLocalPart(m.local_part));

@@ -26,6 +26,15 @@ constexpr std::string_view kMonthNames[12] = {
     "january", "february", "march",     "april",   "may",      "june",
     "july",    "august",   "september", "october", "november", "december"};
 
+// The first three letters, lower-cased, packed into one integer.
+constexpr std::uint32_t Key3(std::string_view w) {
+  std::uint32_t k = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    k = (k << 8) | static_cast<unsigned char>(fields::AsciiLower(w[i]));
+  }
+  return k;
+}
+
 // A name matches by its first three letters, or written out in full
 // ("Friday, 21 Nov 1997" in RFC 5322 A.6.3's spirit).
 bool MatchesName(std::string_view word, std::string_view full) {
@@ -34,6 +43,18 @@ bool MatchesName(std::string_view word, std::string_view full) {
 }
 
 int DayOfWeek(std::string_view word) {
+  if (word.size() == 3) {
+    switch (Key3(word)) {
+      case Key3("sun"): return 0;
+      case Key3("mon"): return 1;
+      case Key3("tue"): return 2;
+      case Key3("wed"): return 3;
+      case Key3("thu"): return 4;
+      case Key3("fri"): return 5;
+      case Key3("sat"): return 6;
+      default: return -1;
+    }
+  }
   for (int i = 0; i < 7; ++i) {
     if (MatchesName(word, kDayNames[i])) return i;
   }
@@ -48,6 +69,24 @@ int DayOfWeek(std::string_view word) {
 }
 
 int MonthNumber(std::string_view word) {
+  // The RFC form, three letters, without a loop of string compares.
+  if (word.size() == 3) {
+    switch (Key3(word)) {
+      case Key3("jan"): return 1;
+      case Key3("feb"): return 2;
+      case Key3("mar"): return 3;
+      case Key3("apr"): return 4;
+      case Key3("may"): return 5;
+      case Key3("jun"): return 6;
+      case Key3("jul"): return 7;
+      case Key3("aug"): return 8;
+      case Key3("sep"): return 9;
+      case Key3("oct"): return 10;
+      case Key3("nov"): return 11;
+      case Key3("dec"): return 12;
+      default: return 0;
+    }
+  }
   for (int i = 0; i < 12; ++i) {
     if (MatchesName(word, kMonthNames[i])) return i + 1;
   }

@@ -223,7 +223,7 @@ inline bool IsDotAtomText(std::string_view s) {
   return true;
 }
 
-inline char AsciiLower(char c) {
+constexpr char AsciiLower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
 }
 

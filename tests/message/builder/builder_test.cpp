@@ -206,6 +206,52 @@ TEST(BuilderTest, LongAsciiSubjectIsFoldedAtWhitespace) {
   EXPECT_EQ(DecodeUnstructured(FieldValue(m, "Subject")), subject);
 }
 
+// Random words and blanks: every line is at most 78 octets unless it is a
+// single word too long to break, and unfolding gives the value back.
+TEST(BuilderTest, FoldingPropertiesOnRandomValues) {
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 300; ++round) {
+    std::string value;
+    int words = 1 + static_cast<int>(rng() % 40);
+    for (int w = 0; w < words; ++w) {
+      if (w > 0) {
+        int blanks = 1 + static_cast<int>(rng() % 3);
+        for (int k = 0; k < blanks; ++k) value += (rng() % 4 == 0) ? '\t' : ' ';
+      }
+      std::size_t len = 1 + rng() % (rng() % 8 == 0 ? 120 : 12);
+      for (std::size_t k = 0; k < len; ++k) {
+        value += static_cast<char>('a' + rng() % 26);
+      }
+    }
+    SCOPED_TRACE(value);
+    MessageBuilder b = Minimal();
+    b.AddRawHeader("X-Random", value);
+    std::string msg = BuildOk(b);
+    Message m = ParseClean(msg);
+    EXPECT_EQ(FieldValue(m, "X-Random"), value);
+    std::string header = HeaderSectionOf(msg);
+    std::size_t start = header.find("X-Random:");
+    ASSERT_NE(start, std::string::npos);
+    std::size_t end = header.find("\r\nMIME-Version:", start);
+    bool first = true;
+    for (std::string_view line :
+         CheckedLines(std::string_view(header).substr(start, end - start))) {
+      EXPECT_FALSE(line.find_first_not_of(" \t") == std::string_view::npos)
+          << "a line of blanks only";
+      if (line.size() <= 78) {
+        first = false;
+        continue;
+      }
+      std::string_view word = line;
+      if (first) word.remove_prefix(std::string_view("X-Random: ").size());
+      word.remove_prefix(std::min(word.size(), word.find_first_not_of(" \t")));
+      EXPECT_EQ(word.find_first_of(" \t"), std::string_view::npos)
+          << "a long line that could have been folded: " << line;
+      first = false;
+    }
+  }
+}
+
 TEST(BuilderTest, UnfoldableFieldOver998IsRefused) {
   MessageBuilder b = Minimal();
   b.AddRawHeader("X-Long", std::string(1200, 'a'));
@@ -255,7 +301,8 @@ TEST(BuilderTest, DateAndMessageIdOverrides) {
   absl::Time date = absl::FromUnixSeconds(1'000'000'000);
   b.SetDate(date);
   b.SetMessageId("<fixed.1@example.org>");
-  Message m = ParseClean(BuildOk(b));
+  const std::string msg = BuildOk(b);
+  Message m = ParseClean(msg);
   EXPECT_EQ(FieldValue(m, "Message-ID"), "<fixed.1@example.org>");
   EXPECT_EQ(ParseDate(FieldValue(m, "Date")), date);
 }
@@ -282,7 +329,8 @@ TEST(BuilderErrorTest, SeveralFromNeedSender) {
   b.AddFrom(Mb("", "two", "example.org"));
   ExpectInvalid(b, "Sender");
   b.SetSender(Mb("", "sec", "example.org"));
-  Message m = ParseClean(BuildOk(b));
+  const std::string msg = BuildOk(b);
+  Message m = ParseClean(msg);
   EXPECT_EQ(ParseAddressList(FieldValue(m, "From")).Mailboxes().size(), 2u);
   EXPECT_EQ(FieldValue(m, "Sender"), "sec@example.org");
 }
@@ -434,7 +482,7 @@ TEST(BuilderErrorTest, BadTrees) {
   }
   {
     MessageBuilder b = Minimal();
-    b.SetBody(MimeEntity::Leaf("application/x", BodySource::Owned("a\0b"))
+    b.SetBody(MimeEntity::Leaf("application/x", BodySource::Owned(std::string("a\0b", 3)))
                   .SetEncoding(TransferEncoding::k8Bit));
     ExpectInvalid(b, "8bit");
   }
@@ -556,7 +604,9 @@ TEST(BuilderRoundTripTest, AlternativeWithAttachments) {
   }
   std::vector<std::string> names;
   for (std::size_t i = 0; i < blobs.size(); ++i) {
-    names.push_back(i % 2 == 0
+    names.push_back(i == 4 ? "a \"quoted\" and back\\slashed " +
+                                 std::string(150, 'n') + " name.bin"
+                    : i % 2 == 0
                         ? "file" + std::to_string(i) + ".bin"
                         : "Überweisung – Jänner Nr. " + std::to_string(i) +
                               " mit einem sehr langen Namen, der umbricht.pdf");
@@ -598,7 +648,8 @@ TEST(BuilderRoundTripTest, SingleLeaves) {
   {
     MessageBuilder b = Minimal();
     b.SetHtml("<b>only</b>");
-    Message m = ParseClean(BuildOk(b));
+    const std::string msg = BuildOk(b);
+  Message m = ParseClean(msg);
     EXPECT_TRUE(m.root().content_type.Is("text", "html"));
     EXPECT_EQ(DecodeBodyToString(m.root()), "<b>only</b>");
   }
@@ -607,7 +658,8 @@ TEST(BuilderRoundTripTest, SingleLeaves) {
     std::string data = RandomBytes(5000, 7);
     b.AddAttachment("a.bin", "application/octet-stream",
                     BodySource::Owned(data));
-    Message m = ParseClean(BuildOk(b));
+    const std::string msg = BuildOk(b);
+  Message m = ParseClean(msg);
     EXPECT_TRUE(m.root().content_type.Is("multipart", "mixed"));
     ASSERT_EQ(m.root().children.size(), 1u);
     EXPECT_EQ(DecodeBodyToString(m.root().children[0]), data);

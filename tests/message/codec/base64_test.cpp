@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -170,7 +171,9 @@ TEST(Base64Test, EncoderLineLengths) {
           ASSERT_NE(eol, std::string::npos) << "unterminated last line";
           EXPECT_LE(eol - pos, line);
           EXPECT_GT(eol - pos, 0u);
-          if (eol + 2 < enc.size()) EXPECT_EQ(eol - pos, line);
+          if (eol + 2 < enc.size()) {
+            EXPECT_EQ(eol - pos, line);
+          }
           pos = eol + 2;
         }
       }

@@ -3,6 +3,7 @@
 #include "posthorn/message/address.h"
 
 #include <algorithm>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,13 @@
 #include "message/fields/guarded_input.h"
 
 namespace posthorn::message {
+
+// Readable failure messages (found by argument-dependent lookup).
+void PrintTo(const Mailbox& m, std::ostream* os) {
+  *os << "{name=\"" << m.display_name << "\" local=" << m.local_part
+      << " domain=" << m.domain << "}";
+}
+
 namespace {
 
 using ::testing::Contains;

@@ -180,7 +180,9 @@ TEST(MessageIdBounds, EveryPrefixStaysInBounds) {
       GuardedInput in(full.substr(0, n));
       Defects d;
       const auto one = ParseMessageId(in.view(), &d, 9);
-      if (one) EXPECT_TRUE(ViewsInto(*one, in.view()));
+      if (one) {
+        EXPECT_TRUE(ViewsInto(*one, in.view()));
+      }
       for (std::string_view id : ParseMessageIdList(in.view(), &d, 9)) {
         EXPECT_TRUE(ViewsInto(id, in.view()));
       }
