@@ -14,6 +14,15 @@
 #include "wire/internal/newline_scan.h"
 
 namespace posthorn::wire {
+namespace {
+
+// Appends [from, to). (std::string::append(first, last) may build a
+// temporary string; pointer + length never does.)
+void AppendRange(std::string* out, const char* from, const char* to) {
+  if (to > from) out->append(from, static_cast<std::size_t>(to - from));
+}
+
+}  // namespace
 
 void DotStuffingEncoder::Update(std::string_view chunk, std::string* out) {
   const char* p = chunk.data();
@@ -32,7 +41,7 @@ void DotStuffingEncoder::Update(std::string_view chunk, std::string* out) {
     if (at_line_start_) {
       at_line_start_ = false;
       if (*p == '.') {
-        out->append(run, p);
+        AppendRange(out, run, p);
         out->push_back('.');
         run = p;  // the line's own "." follows in the run
       }
@@ -45,7 +54,7 @@ void DotStuffingEncoder::Update(std::string_view chunk, std::string* out) {
         p = q + 2;
         continue;
       }
-      out->append(run, q);
+      AppendRange(out, run, q);
       out->append("\r\n", 2);
       if (q + 1 == end) {
         skip_lf_ = true;  // the next chunk may start with its LF
@@ -56,12 +65,12 @@ void DotStuffingEncoder::Update(std::string_view chunk, std::string* out) {
       continue;
     }
     // A bare LF.
-    out->append(run, q);
+    AppendRange(out, run, q);
     out->append("\r\n", 2);
     if (input_ == EncoderInput::kCrlf) ++stray_newlines_;
     run = p = q + 1;
   }
-  out->append(run, end);
+  AppendRange(out, run, end);
 }
 
 void DotStuffingEncoder::Finish(std::string* out) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "posthorn/wire/line_reader.h"
 #include "wire/chunking.h"
 
 namespace posthorn::wire {
@@ -466,6 +467,50 @@ TEST(DotStuffingDecoderTest, MatchesReferenceOnRandomInput) {
       ASSERT_EQ(Decode(input, options, cuts), expected)
           << ::testing::PrintToString(input) << " " << Describe(cuts);
     }
+  }
+}
+
+// The SMTP server's hand-off: commands through a LineReader, after "DATA"
+// the rest of the same chunk to the decoder, and what the decoder leaves
+// back to the reader. Pipelined input at every split gives the same log.
+TEST(DotStuffingDecoderTest, HandOffBetweenLineReaderAndDecoder) {
+  const std::string input =
+      "MAIL FROM:<a>\r\nDATA\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n";
+  const std::vector<std::string> expected = {"cmd MAIL FROM:<a>", "cmd DATA",
+                                             "data .dot\r\nbody\r\n",
+                                             "cmd QUIT"};
+  for (const Cuts& cuts : AllChunkings(input.size())) {
+    LineReader reader(kSmtpCommandLineMax);
+    DotStuffingDecoder decoder;
+    bool in_data = false;
+    std::string data;
+    std::vector<std::string> log;
+    std::size_t pos = 0;
+    for (std::size_t size : cuts) {
+      Chunk chunk(std::string_view(input).substr(pos, size));
+      pos += size;
+      std::string_view rest = chunk.view();
+      while (!rest.empty()) {
+        if (in_data) {
+          const DotDecodeResult r = decoder.Update(rest, &data);
+          rest.remove_prefix(r.consumed);
+          if (r.done) {
+            log.push_back("data " + data);
+            in_data = false;
+          }
+          continue;
+        }
+        const LineReader::Event e = reader.Next(&rest);
+        if (e == LineReader::Event::kNeedMoreData) break;
+        ASSERT_EQ(e, LineReader::Event::kLine);
+        log.push_back("cmd " + std::string(reader.line().text));
+        if (reader.line().text == "DATA") {
+          ASSERT_FALSE(reader.has_partial_line());
+          in_data = true;  // ("354" would be sent here)
+        }
+      }
+    }
+    EXPECT_EQ(log, expected) << Describe(cuts);
   }
 }
 

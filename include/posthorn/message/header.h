@@ -26,7 +26,12 @@
 //   colon at all cannot be a field: like mail readers do, it is taken as the
 //   first line of the body and kMissingHeaderBodySeparator is recorded at it.
 //   If the input ends inside the header section, everything is headers and
-//   kMissingHeaderBodySeparator is recorded at the end.
+//   kMissingHeaderBodySeparator is recorded at the end. Folds that follow a
+//   skipped line are skipped with it. A line of only WSP continues the field
+//   (obs-FWS). NUL and 8-bit octets are kept in the values and recorded once
+//   per line (kNulByte, kEightBitInHeader, at the first one); a line over 998
+//   octets is kept and recorded (kLineTooLong); each bare CR or LF is
+//   recorded (kBareCr, kBareLf).
 
 #ifndef POSTHORN_MESSAGE_HEADER_H_
 #define POSTHORN_MESSAGE_HEADER_H_

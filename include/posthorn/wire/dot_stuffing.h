@@ -9,6 +9,11 @@
 //   chunks split anywhere (inside "\r\n", inside "\r\n.\r\n") and keep only
 //   a few bytes of state, so no message has to fit in memory.
 //
+//   The SMTP hand-off: a LineReader returns the "DATA" line with the rest
+//   of the chunk still in the caller's input; that rest goes to the decoder,
+//   and once the decoder is done, chunk.substr(consumed) goes back to the
+//   LineReader. Nothing is buffered in between, so pipelining stays exact.
+//
 // STANDARDS
 //   RFC 5321 section 4.5.2 (transparency), section 4.1.1.4 (the end of mail
 //   data is <CRLF>.<CRLF>), section 2.3.8 (CR and LF only as CRLF),

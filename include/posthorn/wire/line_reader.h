@@ -5,14 +5,15 @@
 //   lines. The caller hands in chunks of any size, from one byte to
 //   megabytes, and pulls events out:
 //
-//     posthorn::wire::LineReader reader(wire::kSmtpCommandLineMax);
-//     std::string_view input = bytes_just_read;
-//     for (;;) {
-//       switch (reader.Next(&input)) {
-//         case LineReader::Event::kLine:        Handle(reader.line()); break;
-//         case LineReader::Event::kLineTooLong: Reply500(); break;
-//         case LineReader::Event::kNeedMoreData: goto read_more;  // input empty
-//         case LineReader::Event::kEndOfStream: return;
+//     wire::LineReader reader(wire::kSmtpCommandLineMax);
+//     void OnBytes(std::string_view input) {  // whatever the socket gave
+//       for (;;) {
+//         switch (reader.Next(&input)) {
+//           case LineReader::Event::kLine:        Handle(reader.line()); break;
+//           case LineReader::Event::kLineTooLong: Reply500(); break;
+//           case LineReader::Event::kNeedMoreData:  // input is now empty
+//           case LineReader::Event::kEndOfStream: return;
+//         }
 //       }
 //     }
 //

@@ -376,7 +376,6 @@ absl::Status MessageBuilder::Build(
                                                  : std::string_view()));
       st = builder_internal::PlanNode(text, &content);
       if (!st.ok()) return st;
-      has_content = text_.has_value() || !parts;
     } else {
       has_content = false;
     }

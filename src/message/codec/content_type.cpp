@@ -701,6 +701,9 @@ std::string FormatMimeParameter(std::string_view name, std::string_view value) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u > 0x7E) printable = false;
   }
+  // A value that holds "=?" would be taken for RFC 2047 words by readers
+  // (and by ParseMimeParameters): it is written percent-encoded instead.
+  if (value.find("=?") != std::string_view::npos) printable = false;
   const bool is_boundary = EqualsIgnoreCase(name, "boundary");
   if (printable) {
     std::string single(name);

@@ -307,6 +307,43 @@ TEST(BuilderTest, DateAndMessageIdOverrides) {
   EXPECT_EQ(ParseDate(FieldValue(m, "Date")), date);
 }
 
+TEST(BuilderTest, HostnameCannotInjectFields) {
+  BuildContext ctx = FixedContext();
+  ctx.hostname = "evil.example\r\nBcc: victim@example.com";
+  std::string msg = BuildOk(Minimal(), ctx);
+  CheckedLines(msg);
+  Message m = ParseClean(msg);
+  EXPECT_EQ(m.root().headers.Find("Bcc"), nullptr);
+  EXPECT_THAT(msg, Not(HasSubstr("victim")));
+}
+
+// The sample of docs/builder.md, with designated initializers.
+TEST(BuilderTest, DocumentationSample) {
+  std::string pdf = RandomBytes(2000, 9);
+  MessageBuilder b;
+  b.SetFrom({.display_name = "Jürgen Müller", .local_part = "juergen",
+             .domain = "example.de"});
+  b.AddTo({.display_name = "Ana", .local_part = "ana",
+           .domain = "example.org"});
+  b.AddBcc({.local_part = "archive", .domain = "example.de"});
+  b.SetSubject("Grüße: der Bericht");
+  b.AddRawHeader("In-Reply-To", "<previous.1@example.org>");
+  b.SetText("Hallo Ana,\r\n\r\nanbei der Bericht.\r\n");
+  b.SetHtml("<p>Hallo Ana,</p><p>anbei der Bericht.</p>\r\n");
+  b.AddAttachment("Bericht Q3.pdf", "application/pdf",
+                  BodySource::Borrowed(pdf));
+  absl::StatusOr<std::string> mail =
+      b.Build({.now = absl::FromUnixSeconds(1'700'000'000),
+               .zone = absl::UTCTimeZone(),
+               .random = 7,
+               .hostname = "mx.example.de"});
+  ASSERT_TRUE(mail.ok()) << mail.status();
+  Message m = ParseClean(*mail);
+  ASSERT_EQ(m.Leaves().size(), 3u);
+  EXPECT_EQ(DecodeBodyToString(*m.Leaves()[2].second), pdf);
+  EXPECT_EQ(m.Leaves()[2].second->Filename(), "Bericht Q3.pdf");
+}
+
 // --- Errors ----------------------------------------------------------------
 
 void ExpectInvalid(const MessageBuilder& b, std::string_view fragment) {

@@ -412,6 +412,11 @@ TEST(FormatMimeParameterTest, TokensQuotedAndEncoded) {
   EXPECT_EQ(FormatMimeParameter("filename", "\xE2\x82\xAC rates.txt"),
             "filename*=utf-8''%E2%82%AC%20rates.txt");
   EXPECT_EQ(FormatMimeParameter("x", "a\r\nb"), "x*=utf-8''a%0D%0Ab");
+  // Not to be taken for an RFC 2047 word when read back.
+  EXPECT_EQ(FormatMimeParameter("x", "=?utf-8?q?a?="),
+            "x*=utf-8''%3D%3Futf-8%3Fq%3Fa%3F%3D");
+  EXPECT_EQ(ReParse("x", FormatMimeParameter("x", "=?utf-8?q?a?=")),
+            "=?utf-8?q?a?=");
 }
 
 TEST(FormatMimeParameterTest, LongValuesAreSplit) {
@@ -437,6 +442,7 @@ TEST(FormatMimeParameterTest, LongValuesAreSplit) {
 TEST(FormatMimeParameterTest, RandomRoundTrips) {
   std::mt19937 rng(8);
   static const char* const kPool[] = {"a", "Z", " ", "\"", "\\", ";", "=",
+                                      "=?",
                                       "%", "'", "*", "\xC3\xA9",
                                       "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
                                       "\t", "(", "?"};
