@@ -34,16 +34,20 @@ using codec_internal::kUpperHex;
 // passed through: no valid encoder writes one (lines are at most 76).
 constexpr std::size_t kMaxHeldWhitespace = 256;
 
-// Characters the decoder's fast scan stops at.
+// Characters the decoder's fast scan stops at. Blanks are not among them:
+// a run of text is copied whole, and only the blanks at its end are looked
+// at again when a line end (or the end of the chunk) follows it.
 constexpr std::array<bool, 256> kDecodeSpecial = [] {
   std::array<bool, 256> t{};
-  t['='] = t[' '] = t['\t'] = t['\r'] = t['\n'] = true;
+  t['='] = t['\r'] = t['\n'] = true;
   return t;
 }();
 
 inline bool IsHex(char c) {
   return kHexValue[static_cast<unsigned char>(c)] != 0xFF;
 }
+
+inline bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // Decodes buffer[0, n). Returns the number of bytes consumed; the rest (a
 // short tail whose meaning depends on bytes not yet seen) is for the caller
@@ -54,49 +58,74 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
   while (i < n) {
     const std::size_t start = i;
     while (i < n && !kDecodeSpecial[static_cast<unsigned char>(b[i])]) ++i;
-    if (i > start) out->append(b + start, i - start);
-    if (i == n) break;
-    const char c = b[i];
-    if (c == '=') {
-      if (i + 1 == n) {
-        if (!final) return i;
-        i = n;  // "=" at the end of the stream: a soft break
-        break;
+    // [start, i) is plain text; `text_end` excludes its trailing blanks.
+    std::size_t text_end = i;
+    while (text_end > start && IsBlank(b[text_end - 1])) --text_end;
+    if (i == n) {
+      // The blanks at the end of the chunk may be trailing whitespace:
+      // held until the next chunk tells (dropped at the end of the stream).
+      if (final || i - text_end > kMaxHeldWhitespace) {
+        out->append(b + start, (final ? text_end : i) - start);
+        return n;
       }
-      const char h1 = b[i + 1];
-      if (IsHex(h1)) {
-        if (i + 2 == n) {
-          if (!final) return i;
-          out->push_back('=');
-          ++*invalid;
-          ++i;
-          continue;
+      out->append(b + start, text_end - start);
+      return text_end;
+    }
+    const char c = b[i];
+    if (c == '\n') {
+      out->append(b + start, text_end - start);  // trailing blanks dropped
+      out->append("\r\n");  // a bare LF ends a line as well
+      ++i;
+      continue;
+    }
+    if (c == '\r') {
+      if (i + 1 == n && !final) {
+        if (i - text_end > kMaxHeldWhitespace) {
+          out->append(b + start, i - start);
+          return i;
         }
-        if (IsHex(b[i + 2])) {
-          out->push_back(static_cast<char>(
-              (kHexValue[static_cast<unsigned char>(h1)] << 4) |
-              kHexValue[static_cast<unsigned char>(b[i + 2])]));
-          i += 3;
-          continue;
-        }
+        out->append(b + start, text_end - start);
+        return text_end;
+      }
+      if (i + 1 < n && b[i + 1] == '\n') {
+        out->append(b + start, text_end - start);
+        out->append("\r\n");
+        i += 2;
+      } else {
+        out->append(b + start, i - start + 1);  // a bare CR is kept
+        ++i;
+      }
+      continue;
+    }
+    // c == '='
+    out->append(b + start, i - start);
+    if (i + 1 == n) {
+      if (!final) return i;
+      return n;  // "=" at the end of the stream: a soft break
+    }
+    const char h1 = b[i + 1];
+    if (IsHex(h1)) {
+      if (i + 2 == n) {
+        if (!final) return i;
         out->push_back('=');
         ++*invalid;
         ++i;
         continue;
       }
-      if (h1 == ' ' || h1 == '\t' || h1 == '\r' || h1 == '\n') {
-        std::size_t j = i + 1;
-        while (j < n && (b[j] == ' ' || b[j] == '\t')) ++j;
-        if (j - i > kMaxHeldWhitespace) {  // not a soft break
-          out->push_back('=');
-          ++*invalid;
-          ++i;
-          continue;
-        }
+      if (IsHex(b[i + 2])) {
+        out->push_back(static_cast<char>(
+            (kHexValue[static_cast<unsigned char>(h1)] << 4) |
+            kHexValue[static_cast<unsigned char>(b[i + 2])]));
+        i += 3;
+        continue;
+      }
+    } else if (IsBlank(h1) || h1 == '\r' || h1 == '\n') {
+      std::size_t j = i + 1;
+      while (j < n && IsBlank(b[j])) ++j;
+      if (j - i <= kMaxHeldWhitespace) {
         if (j == n) {
           if (!final) return i;
-          i = n;  // "=" and trailing whitespace at the end: soft break
-          break;
+          return n;  // "=" and blanks at the end: a soft break
         }
         if (b[j] == '\n') {
           i = j + 1;
@@ -105,8 +134,7 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
         if (b[j] == '\r') {
           if (j + 1 == n) {
             if (!final) return i;
-            i = n;
-            break;
+            return n;
           }
           if (b[j + 1] == '\n') {
             i = j + 2;
@@ -114,58 +142,9 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
           }
         }
       }
-      out->push_back('=');  // junk after "=": kept as written
-      ++*invalid;
-      ++i;
-      continue;
     }
-    if (c == ' ' || c == '\t') {
-      std::size_t j = i;
-      while (j < n && (b[j] == ' ' || b[j] == '\t')) ++j;
-      const bool too_long = j - i > kMaxHeldWhitespace;
-      if (j == n) {
-        if (final) {
-          i = n;  // trailing whitespace at the end of the stream
-          break;
-        }
-        if (!too_long) return i;
-        out->append(b + i, j - i);
-        i = j;
-        continue;
-      }
-      if (b[j] == '\n') {
-        i = j;  // trailing whitespace: dropped (rule 3)
-        continue;
-      }
-      if (b[j] == '\r') {
-        if (j + 1 == n && !final && !too_long) return i;
-        if (j + 1 < n && b[j + 1] == '\n') {
-          i = j;
-          continue;
-        }
-      }
-      out->append(b + i, j - i);
-      i = j;
-      continue;
-    }
-    if (c == '\r') {
-      if (i + 1 == n) {
-        if (!final) return i;
-        out->push_back('\r');  // a bare CR is not a line end: kept
-        ++i;
-        continue;
-      }
-      if (b[i + 1] == '\n') {
-        out->append("\r\n");
-        i += 2;
-      } else {
-        out->push_back('\r');
-        ++i;
-      }
-      continue;
-    }
-    // c == '\n': a bare LF ends a line as well.
-    out->append("\r\n");
+    out->push_back('=');  // junk after "=": kept as written
+    ++*invalid;
     ++i;
   }
   return n;
