@@ -5,6 +5,12 @@
 // (ISO-8859-1..16, Windows-1250..1258, KOI8-R, Shift_JIS, GB2312, ...).
 // Charset names are matched case-insensitively with their common aliases
 // ("latin1", "utf8", "cp1252", RFC 2231 language suffixes "*en" removed).
+// "unknown", "x-unknown", "unknown-8bit" are unknown charsets. 8-bit bytes
+// labelled US-ASCII are kInvalidData (valid UTF-8 among them is kept).
+//
+// SECURITY: names are checked against a strict character set and a length
+// bound before iconv_open sees them (no "//TRANSLIT" or paths). Each thread
+// caches a few iconv descriptors (iconv_open is slow).
 
 #ifndef POSTHORN_MESSAGE_CHARSET_H_
 #define POSTHORN_MESSAGE_CHARSET_H_

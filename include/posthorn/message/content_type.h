@@ -85,10 +85,19 @@ ContentDisposition ParseContentDisposition(std::string_view value,
                                            std::size_t base_offset = 0);
 
 // Parses the parameter list that follows the first ";" of a MIME field.
+// Parameters keep the order of their first appearance. Defects:
+// kInvalidParameter (no "=", no name, junk after a quoted value, a bad
+// RFC 2231 name or %XX), kDuplicateParameter, kConflictingParameter,
+// kRfc2231OutOfOrder, kRfc2231MissingSection, kUnknownCharset,
+// kInvalidCharsetData, kUnterminatedQuotedString, kUnterminatedComment and
+// those of DecodeUnstructured for RFC 2047 words in values.
 MimeParameters ParseMimeParameters(std::string_view text,
                                    Defects* defects = nullptr,
                                    std::size_t base_offset = 0);
 
+// Case-insensitive, comments allowed. Anything else is kUnknown with
+// kInvalidContentTransferEncoding; an empty value is 7bit (the RFC 2045
+// default) with the same defect.
 TransferEncoding ParseTransferEncoding(std::string_view value,
                                        Defects* defects = nullptr,
                                        std::size_t base_offset = 0);
@@ -99,6 +108,14 @@ std::string_view TransferEncodingName(TransferEncoding encoding);
 // Formats `name=value` for a header, quoting as needed, or with RFC 2231
 // encoding (name*=utf-8''...) split into continuations when the value is not
 // ASCII or too long. Used by the builder.
+//
+// The result is meant to start its own folded line (" name=value;"): a value
+// that does not fit in 78 octets there is split into sections name*0,
+// name*1, ... joined by ";" CRLF SP, each line at most 78 octets with its
+// leading SP and trailing ";". A "boundary" is never split (many readers do
+// not join sections). Values with control characters, non-ASCII text or
+// "=?" (which readers would take for RFC 2047 words) are percent-encoded;
+// invalid UTF-8 becomes U+FFFD. `name` must be a valid RFC 2045 token.
 std::string FormatMimeParameter(std::string_view name, std::string_view value);
 
 }  // namespace posthorn::message

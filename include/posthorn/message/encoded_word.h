@@ -55,7 +55,12 @@ bool MayContainEncodedWords(std::string_view value);
 // otherwise the non-ASCII words become encoded words (Q or B, whichever is
 // shorter), each at most 75 octets, separated by CRLF SP folds so that no
 // line exceeds 78 octets. `first_line_used` is the number of octets already
-// on the first line ("Subject: " is 9).
+// on the first line ("Subject: " is 9). When that line has no room for even
+// one word, the result starts with a fold (CRLF SP; header parsers trim the
+// space). Plain words longer than a line and trailing white space are kept
+// as they are (never folded into a blank line). Control characters (CR, LF,
+// ...) and words that look like encoded words are always encoded, so the
+// result cannot inject a header line. Invalid UTF-8 becomes U+FFFD first.
 std::string EncodeUnstructured(std::string_view utf8,
                                std::size_t first_line_used = 0);
 

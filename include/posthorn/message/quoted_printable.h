@@ -6,6 +6,16 @@
 // whose meaning depends on what follows. Line ends in the output are CRLF.
 // Trailing whitespace on a line is removed (rule 3); a "=" not followed by
 // two hex digits or a line end is kept literally and counted as invalid.
+// Lower-case hex digits are accepted; a bare LF ends a line like CRLF ("="
+// LF is a soft break too); blanks between "=" and the line end are allowed;
+// a "=" at the very end of the stream is a soft break (a body that does not
+// end with a line break is encoded that way). A bare CR is kept as it is.
+// LIMITS: the decoder holds at most a few bytes between calls, except a run
+// of blanks at the end of a chunk (kept to learn whether it is trailing),
+// which is bounded by 256 bytes; a longer run is passed through.
+//
+// The encoder writes "." at a line start and "From " as they are: escaping
+// them is the transport's job (dot-stuffing, mbox quoting).
 
 #ifndef POSTHORN_MESSAGE_QUOTED_PRINTABLE_H_
 #define POSTHORN_MESSAGE_QUOTED_PRINTABLE_H_

@@ -9,6 +9,7 @@
 
 #include "posthorn/message/base64.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -231,9 +232,27 @@ void Base64Encoder::Update(std::string_view chunk, std::string* out) {
     line_break_if_full();
     emit4(first);
   }
-  for (; end - p >= 3; p += 3) {
-    line_break_if_full();
-    emit4(p);
+  if (line == 0 || (line % 4 == 0 && column % 4 == 0)) {
+    // The fast path: whole quanta per line, no per-character checks.
+    while (end - p >= 3) {
+      line_break_if_full();
+      std::size_t quanta = static_cast<std::size_t>(end - p) / 3;
+      if (line != 0) quanta = std::min(quanta, (line - column) / 4);
+      for (std::size_t k = 0; k < quanta; ++k, p += 3, o += 4) {
+        const std::uint32_t v = (std::uint32_t{p[0]} << 16) |
+                                (std::uint32_t{p[1]} << 8) | p[2];
+        o[0] = kAlphabet[v >> 18];
+        o[1] = kAlphabet[(v >> 12) & 63];
+        o[2] = kAlphabet[(v >> 6) & 63];
+        o[3] = kAlphabet[v & 63];
+      }
+      if (line != 0) column += quanta * 4;
+    }
+  } else {
+    for (; end - p >= 3; p += 3) {
+      line_break_if_full();
+      emit4(p);
+    }
   }
   while (p < end) pending_[pending_size_++] = *p++;
   column_ = column;

@@ -325,7 +325,8 @@ TEST(BuilderTest, DocumentationSample) {
              .domain = "example.de"});
   b.AddTo({.display_name = "Ana", .local_part = "ana",
            .domain = "example.org"});
-  b.AddBcc({.local_part = "archive", .domain = "example.de"});
+  b.AddBcc({.display_name = "", .local_part = "archive",
+            .domain = "example.de"});
   b.SetSubject("Grüße: der Bericht");
   b.AddRawHeader("In-Reply-To", "<previous.1@example.org>");
   b.SetText("Hallo Ana,\r\n\r\nanbei der Bericht.\r\n");
