@@ -93,8 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     Check(IsValidFieldName(f.name));
     Check(f.raw_value.size() + (f.value_offset - f.offset) <=
           limits.max_field_bytes);
-    Check(f.folded == (f.raw_value.find_first_of("\r\n") !=
-                       std::string_view::npos));
+    Check(f.folded ==
+          (f.raw_value.find_first_of("\r\n") != std::string_view::npos));
 
     const std::string_view unfolded = f.Unfolded(&scratch);
     Check(unfolded.size() <= f.raw_value.size());

@@ -27,7 +27,14 @@
 //   (RFC 5322 4.3: their meaning was never reliable). A day-of-week that
 //   does not match the date is ignored. Out-of-range values (month 13,
 //   Feb 30, hour 25, zone minutes 60) and garbage are kInvalidDate and give
-//   nullopt. A leap second ":60" is accepted as ":59".
+//   nullopt. A leap second ":60" is accepted as ":59". Also accepted, as
+//   kObsoleteDateSyntax: full day and month names ("Friday", "July"), a
+//   missing comma after the day name, "21-Nov-1997", month-first dates
+//   ("Nov 21 1997") and the asctime form ("Tue May 19 15:22:05 1998"),
+//   one-digit hours, "+02:00", zone names outside RFC 5322 ("CEST": taken
+//   as UTC) and a zone name after the numeric zone ("-0500 EST"). Text
+//   left after a complete date-time is recorded as kInvalidDate and
+//   ignored: the date is still returned.
 //
 // SECURITY
 //   Reads only inside `value`; no allocation.

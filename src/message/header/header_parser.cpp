@@ -30,8 +30,8 @@ namespace posthorn::message {
 namespace {
 
 using header_internal::FindLineEnd;
-using header_internal::IsWsp;
 using header_internal::FindNameEnd;
+using header_internal::IsWsp;
 using header_internal::LineOddities;
 
 // RFC 5322 2.1.1: "Each line of characters MUST be no more than 998
@@ -164,7 +164,8 @@ absl::StatusOr<HeaderSection> HeaderSectionParser::Parse() {
       if (open == Open::kField) {
         HeaderField& f = fields.back();
         const char* value = f.raw_value.data();
-        f.raw_value = std::string_view(value, static_cast<std::size_t>(le - value));
+        f.raw_value =
+            std::string_view(value, static_cast<std::size_t>(le - value));
         f.folded = true;
         if (static_cast<std::size_t>(le - f.name.data()) >
             limits_.max_field_bytes) {

@@ -51,9 +51,9 @@ inline const char* FindLineEnd(const char* p, const char* end,
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     // A byte's high bit in `hits` is set for CR, LF, NUL, and 8-bit bytes
     // (whose own high bit is set).
-    const __m128i hits = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
-        _mm_or_si128(_mm_cmpeq_epi8(v, zero), v));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, zero), v));
     unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
     while (mask != 0) {
       const char* q = p + __builtin_ctz(mask);

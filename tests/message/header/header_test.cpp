@@ -89,10 +89,10 @@ struct Parsed {
     EXPECT_TRUE(r.ok()) << r.status();
     if (r.ok()) section = *std::move(r);
     for (const HeaderField& f : section.fields()) {
-      EXPECT_EQ(f.offset, static_cast<std::size_t>(f.name.data() -
-                                                   in.view().data()));
-      EXPECT_EQ(f.value_offset, static_cast<std::size_t>(
-                                    f.raw_value.data() - in.view().data()));
+      EXPECT_EQ(f.offset,
+                static_cast<std::size_t>(f.name.data() - in.view().data()));
+      EXPECT_EQ(f.value_offset, static_cast<std::size_t>(f.raw_value.data() -
+                                                         in.view().data()));
     }
   }
   std::string_view body() const { return Body(in.view(), section); }
@@ -106,15 +106,15 @@ struct Parsed {
 // RFC 5322 Appendix A
 
 TEST(Rfc5322AppendixA, A1_1_SimpleAddressing) {
-  Parsed p(Crlf(
-      "From: John Doe <jdoe@machine.example>\n"
-      "To: Mary Smith <mary@example.net>\n"
-      "Subject: Saying Hello\n"
-      "Date: Fri, 21 Nov 1997 09:55:06 -0600\n"
-      "Message-ID: <1234@local.machine.example>\n"
-      "\n"
-      "This is a message just to say hello.\n"
-      "So, \"Hello\".\n"));
+  Parsed p(
+      Crlf("From: John Doe <jdoe@machine.example>\n"
+           "To: Mary Smith <mary@example.net>\n"
+           "Subject: Saying Hello\n"
+           "Date: Fri, 21 Nov 1997 09:55:06 -0600\n"
+           "Message-ID: <1234@local.machine.example>\n"
+           "\n"
+           "This is a message just to say hello.\n"
+           "So, \"Hello\".\n"));
   EXPECT_THAT(NamesAndValues(p.section),
               ElementsAre(Pair("From", "John Doe <jdoe@machine.example>"),
                           Pair("To", "Mary Smith <mary@example.net>"),
@@ -135,15 +135,15 @@ TEST(Rfc5322AppendixA, A1_1_SimpleAddressing) {
 }
 
 TEST(Rfc5322AppendixA, A1_2_DifferentTypesOfMailboxes) {
-  Parsed p(Crlf(
-      "From: \"Joe Q. Public\" <john.q.public@example.com>\n"
-      "To: Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>\n"
-      "Cc: <boss@nil.test>, \"Giant; \\\"Big\\\" Box\" "
-      "<sysservices@example.net>\n"
-      "Date: Tue, 1 Jul 2003 10:52:37 +0200\n"
-      "Message-ID: <5678.21-Nov-1997@example.com>\n"
-      "\n"
-      "Hi everyone.\n"));
+  Parsed p(
+      Crlf("From: \"Joe Q. Public\" <john.q.public@example.com>\n"
+           "To: Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>\n"
+           "Cc: <boss@nil.test>, \"Giant; \\\"Big\\\" Box\" "
+           "<sysservices@example.net>\n"
+           "Date: Tue, 1 Jul 2003 10:52:37 +0200\n"
+           "Message-ID: <5678.21-Nov-1997@example.com>\n"
+           "\n"
+           "Hi everyone.\n"));
   EXPECT_THAT(
       NamesAndValues(p.section),
       ElementsAre(
@@ -170,55 +170,53 @@ TEST(Rfc5322AppendixA, A1_3_GroupAddresses) {
       "Testing.\n"));
   EXPECT_THAT(
       NamesAndValues(p.section),
-      ElementsAre(
-          Pair("From", "Pete <pete@silly.example>"),
-          Pair("To",
-               "A Group:Ed Jones <c@a.test>,joe@where.test,John "
-               "<jdoe@one.test>;"),
-          Pair("Cc", "Undisclosed recipients:;"),
-          Pair("Date", "Thu, 13 Feb 1969 23:32:54 -0330"),
-          Pair("Message-ID", "<testabcd.1234@silly.example>")));
+      ElementsAre(Pair("From", "Pete <pete@silly.example>"),
+                  Pair("To",
+                       "A Group:Ed Jones <c@a.test>,joe@where.test,John "
+                       "<jdoe@one.test>;"),
+                  Pair("Cc", "Undisclosed recipients:;"),
+                  Pair("Date", "Thu, 13 Feb 1969 23:32:54 -0330"),
+                  Pair("Message-ID", "<testabcd.1234@silly.example>")));
   EXPECT_THAT(p.defects, IsEmpty());
   EXPECT_EQ(p.body(), "Testing.\r\n");
 }
 
 TEST(Rfc5322AppendixA, A2_ReplyMessages) {
-  Parsed reply(Crlf(
-      "From: Mary Smith <mary@example.net>\n"
-      "To: John Doe <jdoe@machine.example>\n"
-      "Reply-To: \"Mary Smith: Personal Account\" <smith@home.example>\n"
-      "Subject: Re: Saying Hello\n"
-      "Date: Fri, 21 Nov 1997 10:01:10 -0600\n"
-      "Message-ID: <3456@example.net>\n"
-      "In-Reply-To: <1234@local.machine.example>\n"
-      "References: <1234@local.machine.example>\n"
-      "\n"
-      "This is a reply to your hello.\n"));
+  Parsed reply(
+      Crlf("From: Mary Smith <mary@example.net>\n"
+           "To: John Doe <jdoe@machine.example>\n"
+           "Reply-To: \"Mary Smith: Personal Account\" <smith@home.example>\n"
+           "Subject: Re: Saying Hello\n"
+           "Date: Fri, 21 Nov 1997 10:01:10 -0600\n"
+           "Message-ID: <3456@example.net>\n"
+           "In-Reply-To: <1234@local.machine.example>\n"
+           "References: <1234@local.machine.example>\n"
+           "\n"
+           "This is a reply to your hello.\n"));
   EXPECT_THAT(
       NamesAndValues(reply.section),
-      ElementsAre(
-          Pair("From", "Mary Smith <mary@example.net>"),
-          Pair("To", "John Doe <jdoe@machine.example>"),
-          Pair("Reply-To",
-               "\"Mary Smith: Personal Account\" <smith@home.example>"),
-          Pair("Subject", "Re: Saying Hello"),
-          Pair("Date", "Fri, 21 Nov 1997 10:01:10 -0600"),
-          Pair("Message-ID", "<3456@example.net>"),
-          Pair("In-Reply-To", "<1234@local.machine.example>"),
-          Pair("References", "<1234@local.machine.example>")));
+      ElementsAre(Pair("From", "Mary Smith <mary@example.net>"),
+                  Pair("To", "John Doe <jdoe@machine.example>"),
+                  Pair("Reply-To",
+                       "\"Mary Smith: Personal Account\" <smith@home.example>"),
+                  Pair("Subject", "Re: Saying Hello"),
+                  Pair("Date", "Fri, 21 Nov 1997 10:01:10 -0600"),
+                  Pair("Message-ID", "<3456@example.net>"),
+                  Pair("In-Reply-To", "<1234@local.machine.example>"),
+                  Pair("References", "<1234@local.machine.example>")));
   EXPECT_THAT(reply.defects, IsEmpty());
   EXPECT_EQ(reply.body(), "This is a reply to your hello.\r\n");
 
-  Parsed reply2(Crlf(
-      "To: \"Mary Smith: Personal Account\" <smith@home.example>\n"
-      "From: John Doe <jdoe@machine.example>\n"
-      "Subject: Re: Saying Hello\n"
-      "Date: Fri, 21 Nov 1997 11:00:00 -0600\n"
-      "Message-ID: <abcd.1234@local.machine.test>\n"
-      "In-Reply-To: <3456@example.net>\n"
-      "References: <1234@local.machine.example> <3456@example.net>\n"
-      "\n"
-      "This is a reply to your reply.\n"));
+  Parsed reply2(
+      Crlf("To: \"Mary Smith: Personal Account\" <smith@home.example>\n"
+           "From: John Doe <jdoe@machine.example>\n"
+           "Subject: Re: Saying Hello\n"
+           "Date: Fri, 21 Nov 1997 11:00:00 -0600\n"
+           "Message-ID: <abcd.1234@local.machine.test>\n"
+           "In-Reply-To: <3456@example.net>\n"
+           "References: <1234@local.machine.example> <3456@example.net>\n"
+           "\n"
+           "This is a reply to your reply.\n"));
   ASSERT_EQ(reply2.section.size(), 7u);
   EXPECT_EQ(reply2.section.fields()[0].name, "To");
   ASSERT_NE(reply2.section.Find("references"), nullptr);
@@ -231,19 +229,19 @@ TEST(Rfc5322AppendixA, A2_ReplyMessages) {
 }
 
 TEST(Rfc5322AppendixA, A3_ResentMessages) {
-  Parsed p(Crlf(
-      "Resent-From: Mary Smith <mary@example.net>\n"
-      "Resent-To: Jane Brown <j-brown@other.example>\n"
-      "Resent-Date: Mon, 24 Nov 1997 14:22:01 -0800\n"
-      "Resent-Message-ID: <78910@example.net>\n"
-      "From: John Doe <jdoe@machine.example>\n"
-      "To: Mary Smith <mary@example.net>\n"
-      "Subject: Saying Hello\n"
-      "Date: Fri, 21 Nov 1997 09:55:06 -0600\n"
-      "Message-ID: <1234@local.machine.example>\n"
-      "\n"
-      "This is a message just to say hello.\n"
-      "So, \"Hello\".\n"));
+  Parsed p(
+      Crlf("Resent-From: Mary Smith <mary@example.net>\n"
+           "Resent-To: Jane Brown <j-brown@other.example>\n"
+           "Resent-Date: Mon, 24 Nov 1997 14:22:01 -0800\n"
+           "Resent-Message-ID: <78910@example.net>\n"
+           "From: John Doe <jdoe@machine.example>\n"
+           "To: Mary Smith <mary@example.net>\n"
+           "Subject: Saying Hello\n"
+           "Date: Fri, 21 Nov 1997 09:55:06 -0600\n"
+           "Message-ID: <1234@local.machine.example>\n"
+           "\n"
+           "This is a message just to say hello.\n"
+           "So, \"Hello\".\n"));
   EXPECT_THAT(
       NamesAndValues(p.section),
       ElementsAre(Pair("Resent-From", "Mary Smith <mary@example.net>"),
@@ -371,15 +369,15 @@ TEST(Rfc5322AppendixA, A6_1_ObsoleteAddressing) {
 }
 
 TEST(Rfc5322AppendixA, A6_2_ObsoleteDates) {
-  Parsed p(Crlf(
-      "From: John Doe <jdoe@machine.example>\n"
-      "To: Mary Smith <mary@example.net>\n"
-      "Subject: Saying Hello\n"
-      "Date: 21 Nov 97 09:55:06 GMT\n"
-      "Message-ID: <1234@local.machine.example>\n"
-      "\n"
-      "This is a message just to say hello.\n"
-      "So, \"Hello\".\n"));
+  Parsed p(
+      Crlf("From: John Doe <jdoe@machine.example>\n"
+           "To: Mary Smith <mary@example.net>\n"
+           "Subject: Saying Hello\n"
+           "Date: 21 Nov 97 09:55:06 GMT\n"
+           "Message-ID: <1234@local.machine.example>\n"
+           "\n"
+           "This is a message just to say hello.\n"
+           "So, \"Hello\".\n"));
   ASSERT_EQ(p.section.size(), 5u);
   EXPECT_EQ(p.section.Find("date")->Unfolded(), "21 Nov 97 09:55:06 GMT");
   EXPECT_THAT(p.defects, IsEmpty());
@@ -408,16 +406,14 @@ TEST(Rfc5322AppendixA, A6_3_ObsoleteWhiteSpaceAndComments) {
       NamesAndValues(*r),
       ElementsAre(
           Pair("From", "John Doe <jdoe@machine(comment).  example>"),
-          Pair("To", "Mary Smith" + std::string(12, ' ') +
-                         "<mary@example.net>"),
+          Pair("To",
+               "Mary Smith" + std::string(12, ' ') + "<mary@example.net>"),
           Pair("Subject", "Saying Hello"),
           Pair("Date", "Fri, 21 Nov 1997 09(comment):   55  :  06 -0600"),
-          Pair("Message-ID",
-               "<1234   @   local(blah)  .machine .example>")));
+          Pair("Message-ID", "<1234   @   local(blah)  .machine .example>")));
   const HeaderField& to = r->fields()[1];
   EXPECT_TRUE(to.folded);
-  EXPECT_EQ(to.raw_value,
-            " Mary Smith\r\n  \r\n          <mary@example.net>");
+  EXPECT_EQ(to.raw_value, " Mary Smith\r\n  \r\n          <mary@example.net>");
   // One kWhitespaceBeforeColon per field, at its first WSP.
   ASSERT_EQ(defects.size(), 5u);
   for (std::size_t i = 0; i < defects.size(); ++i) {
@@ -530,7 +526,8 @@ TEST(SeedMessages, Prueba2DelSendmail) {
 struct Outcome {
   explicit Outcome(std::string_view text, const HeaderLimits& limits = {},
                    std::size_t base = 0)
-      : in(text), result(ParseHeaderSection(in.view(), &defects, limits, base)) {}
+      : in(text),
+        result(ParseHeaderSection(in.view(), &defects, limits, base)) {}
   const HeaderSection& section() const { return *result; }
 
   Guarded in;
@@ -566,8 +563,8 @@ TEST(Malformed, OnlyBareLfOrCr) {
     EXPECT_EQ(o.section().body_offset(), 1u);
     EXPECT_TRUE(o.section().has_separator());
     ASSERT_EQ(o.defects.size(), 1u);
-    EXPECT_EQ(o.defects[0].kind, text[0] == '\n' ? DefectKind::kBareLf
-                                                 : DefectKind::kBareCr);
+    EXPECT_EQ(o.defects[0].kind,
+              text[0] == '\n' ? DefectKind::kBareLf : DefectKind::kBareCr);
     EXPECT_EQ(o.defects[0].offset, 0u);
   }
 }
@@ -576,14 +573,14 @@ TEST(Malformed, NoSeparator) {
   const std::string text = Crlf("From: a@b.example\nTo: c@d.example\n");
   Outcome o(text);
   ASSERT_TRUE(o.result.ok());
-  EXPECT_THAT(NamesAndValues(o.section()),
-              ElementsAre(Pair("From", "a@b.example"),
-                          Pair("To", "c@d.example")));
+  EXPECT_THAT(
+      NamesAndValues(o.section()),
+      ElementsAre(Pair("From", "a@b.example"), Pair("To", "c@d.example")));
   EXPECT_FALSE(o.section().has_separator());
   EXPECT_EQ(o.section().body_offset(), text.size());
-  EXPECT_THAT(o.defects, ElementsAre(Defect{
-                             DefectKind::kMissingHeaderBodySeparator,
-                             text.size()}));
+  EXPECT_THAT(o.defects,
+              ElementsAre(Defect{DefectKind::kMissingHeaderBodySeparator,
+                                 text.size()}));
 }
 
 TEST(Malformed, NoSeparatorNoFinalLineEnd) {
@@ -616,8 +613,8 @@ TEST(Malformed, LineWithoutColonStartsTheBody) {
   const std::size_t at = text.find("this");
   EXPECT_EQ(o.section().body_offset(), at);
   EXPECT_FALSE(o.section().has_separator());
-  EXPECT_THAT(o.defects, ElementsAre(Defect{
-                             DefectKind::kMissingHeaderBodySeparator, at}));
+  EXPECT_THAT(o.defects,
+              ElementsAre(Defect{DefectKind::kMissingHeaderBodySeparator, at}));
   EXPECT_EQ(o.section().Find("To"), nullptr);
 }
 
@@ -649,12 +646,11 @@ TEST(Malformed, InvalidFieldNames) {
   // The fold of a skipped line is skipped with it, silently.
   EXPECT_THAT(
       o.defects,
-      ElementsAre(
-          Defect{DefectKind::kInvalidFieldName, 0},
-          Defect{DefectKind::kInvalidFieldName, text.find(":empty")},
-          Defect{DefectKind::kInvalidFieldName, text.find("Ctl")},
-          Defect{DefectKind::kInvalidFieldName, text.find("Fr\xe9")},
-          Defect{DefectKind::kEightBitInHeader, text.find('\xe9')}));
+      ElementsAre(Defect{DefectKind::kInvalidFieldName, 0},
+                  Defect{DefectKind::kInvalidFieldName, text.find(":empty")},
+                  Defect{DefectKind::kInvalidFieldName, text.find("Ctl")},
+                  Defect{DefectKind::kInvalidFieldName, text.find("Fr\xe9")},
+                  Defect{DefectKind::kEightBitInHeader, text.find('\xe9')}));
   EXPECT_TRUE(o.section().has_separator());
 }
 
@@ -668,10 +664,9 @@ TEST(Malformed, NulBytes) {
   EXPECT_EQ(o.section().fields()[0].raw_value, std::string(" a\0b\0c", 6));
   EXPECT_EQ(o.section().fields()[1].name, "To");
   // One per line; the body is not looked at.
-  EXPECT_THAT(o.defects,
-              ElementsAre(Defect{DefectKind::kNulByte, 10},
-                          Defect{DefectKind::kInvalidFieldName, 16},
-                          Defect{DefectKind::kNulByte, 17}));
+  EXPECT_THAT(o.defects, ElementsAre(Defect{DefectKind::kNulByte, 10},
+                                     Defect{DefectKind::kInvalidFieldName, 16},
+                                     Defect{DefectKind::kNulByte, 17}));
   EXPECT_EQ(Body(o.in.view(), o.section()), std::string("b\0dy", 4));
 }
 
@@ -688,6 +683,101 @@ TEST(Malformed, EightBitBytes) {
   EXPECT_THAT(o.defects,
               ElementsAre(Defect{DefectKind::kEightBitInHeader, 12},
                           Defect{DefectKind::kEightBitInHeader, 23}));
+}
+
+// The fixtures of tests/data/malformed (see its README.md).
+std::string ReadMalformed(const std::string& name) {
+  const char* data = std::getenv("POSTHORN_TESTDATA");
+  const std::string path =
+      std::string(data != nullptr ? data : "tests/data") + "/malformed/" + name;
+  std::ifstream f(path, std::ios::binary);
+  EXPECT_TRUE(f.good()) << "cannot open " << path;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(Malformed, FixtureFiles) {
+  using K = DefectKind;
+  struct Row {
+    const char* file;
+    std::vector<std::string> names;
+    std::vector<DefectKind> defects;
+    bool separator;
+    std::string body;
+  };
+  const Row rows[] = {
+      {"empty.eml", {}, {K::kMissingHeaderBodySeparator}, false, ""},
+      {"only_crlf.eml", {}, {}, true, ""},
+      {"no_separator.eml",
+       {"From", "To", "Subject"},
+       {K::kMissingHeaderBodySeparator},
+       false,
+       ""},
+      {"lf_only.eml",
+       {"From", "To", "Subject"},
+       {K::kBareLf, K::kBareLf, K::kBareLf, K::kBareLf},
+       true,
+       "body\n"},
+      {"cr_only.eml",
+       {"From", "To", "Subject"},
+       {K::kBareCr, K::kBareCr, K::kBareCr, K::kBareCr},
+       true,
+       "body\r"},
+      {"mixed_line_ends.eml",
+       {"From", "To", "Subject"},
+       {K::kBareLf, K::kBareCr, K::kBareLf},
+       true,
+       "body\r\n"},
+      {"nul_bytes.eml",
+       {"From", "Subject"},
+       {K::kNulByte},
+       true,
+       std::string("bo\0dy\r\n", 7)},
+      {"eight_bit_headers.eml",
+       {"From", "Subject"},
+       {K::kEightBitInHeader, K::kEightBitInHeader},
+       true,
+       "body\r\n"},
+      {"continuation_first.eml",
+       {"From", "To", "Subject"},
+       {K::kContinuationWithoutField},
+       true,
+       "body\r\n"},
+      {"no_colon_line.eml",
+       {"From"},
+       {K::kMissingHeaderBodySeparator},
+       false,
+       "this line has no colon\r\nTo: c@d.example\r\n\r\nbody\r\n"},
+      {"invalid_field_names.eml",
+       {"From", "To"},
+       {K::kInvalidFieldName, K::kInvalidFieldName},
+       true,
+       "body\r\n"},
+      {"whitespace_before_colon.eml",
+       {"From", "Subject"},
+       {K::kWhitespaceBeforeColon, K::kWhitespaceBeforeColon},
+       true,
+       "body\r\n"},
+      {"long_line.eml",
+       {"From", "X-Long"},
+       {K::kLineTooLong},
+       true,
+       "body\r\n"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.file);
+    Outcome o(ReadMalformed(row.file));
+    ASSERT_TRUE(o.result.ok()) << o.result.status();
+    std::vector<std::string> names;
+    for (const HeaderField& f : o.section().fields()) {
+      names.emplace_back(f.name);
+    }
+    EXPECT_EQ(names, row.names);
+    EXPECT_EQ(Kinds(o.defects), row.defects);
+    EXPECT_EQ(o.section().has_separator(), row.separator);
+    EXPECT_EQ(Body(o.in.view(), o.section()), row.body);
+  }
 }
 
 // Every line-end style gives the same fields and the same body.
@@ -797,25 +887,23 @@ TEST(Malformed, MegabyteLine) {
     ASSERT_TRUE(o.result.ok()) << o.result.status();
     ASSERT_EQ(o.section().size(), 1u);
     EXPECT_EQ(o.section().fields()[0].Unfolded(), value);
-    EXPECT_THAT(o.defects,
-                ElementsAre(Defect{DefectKind::kLineTooLong, 100}));
+    EXPECT_THAT(o.defects, ElementsAre(Defect{DefectKind::kLineTooLong, 100}));
     EXPECT_EQ(o.section().body_offset(), 100 + text.size());
   }
 }
 
 TEST(Malformed, LineLengthBoundary) {
   // 998 octets before the CRLF are allowed; 999 are not.
-  const std::string ok = "X: " + std::string(995, 'a') + "\r\n" +
-                         " " + std::string(997, 'b') + "\r\n\r\n";
+  const std::string ok = "X: " + std::string(995, 'a') + "\r\n" + " " +
+                         std::string(997, 'b') + "\r\n\r\n";
   Outcome o1(ok);
   ASSERT_TRUE(o1.result.ok());
   EXPECT_THAT(o1.defects, IsEmpty());
-  const std::string bad = "X: " + std::string(995, 'a') + "\r\n" +
-                          " " + std::string(998, 'b') + "\r\n\r\n";
+  const std::string bad = "X: " + std::string(995, 'a') + "\r\n" + " " +
+                          std::string(998, 'b') + "\r\n\r\n";
   Outcome o2(bad);
   ASSERT_TRUE(o2.result.ok());
-  EXPECT_THAT(o2.defects,
-              ElementsAre(Defect{DefectKind::kLineTooLong, 1000}));
+  EXPECT_THAT(o2.defects, ElementsAre(Defect{DefectKind::kLineTooLong, 1000}));
 }
 
 TEST(Malformed, FieldLimitCountsFolds) {
