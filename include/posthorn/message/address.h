@@ -35,7 +35,10 @@
 //   ("john . doe") and obs-domain are normalised to dot-atoms; empty list
 //   elements ("a@b, , c@d") are skipped (kEmptyAddressListElement). A bare
 //   word with no "@" is kept as a mailbox with an empty domain
-//   (kInvalidAddress). Display names are decoded (RFC 2047) to UTF-8.
+//   (kInvalidAddress). Display names are decoded (RFC 2047) to UTF-8 and
+//   normalised for display: leading and trailing whitespace dropped, each
+//   run of SP / HTAB / CR / LF made one space (so no line break from an
+//   encoded word reaches a caller that writes the name back).
 //
 // LIMITS
 //   Comment nesting is not limited (a counter, no recursion). No limit on
@@ -55,7 +58,8 @@
 namespace posthorn::message {
 
 struct Mailbox {
-  // Decoded to UTF-8 (RFC 2047 words decoded), unquoted; empty if none.
+  // Decoded to UTF-8 (RFC 2047 words decoded), unquoted, whitespace
+  // normalised (see LENIENCY); empty if none.
   std::string display_name;
   // As it must be written: a dot-atom, or a quoted-string when needed
   // (obs-local-part normalised: "john . doe" becomes "john.doe").

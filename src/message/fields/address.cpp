@@ -77,6 +77,36 @@ inline const char* SkipDotAtomText(const char* p, const char* end) {
   }
 }
 
+// Display names are text for people: leading and trailing whitespace is
+// dropped and each run of SP / HTAB / CR / LF becomes one space, so no line
+// break ever reaches a caller that writes the name back into a header.
+void NormalizeSpaces(std::string* s) {
+  const std::size_t n = s->size();
+  bool clean = n == 0 || (!Is((*s)[0], fields::kSpace) &&
+                          !Is((*s)[n - 1], fields::kSpace));
+  for (std::size_t i = 0; clean && i < n; ++i) {
+    const char c = (*s)[i];
+    if (c == '\t' || c == '\r' || c == '\n' ||
+        (c == ' ' && i + 1 < n && (*s)[i + 1] == ' ')) {
+      clean = false;
+    }
+  }
+  if (clean) return;
+  std::size_t w = 0;
+  bool pending_space = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = (*s)[i];
+    if (Is(c, fields::kSpace)) {
+      pending_space = w > 0;
+      continue;
+    }
+    if (pending_space) (*s)[w++] = ' ';
+    pending_space = false;
+    (*s)[w++] = c;
+  }
+  s->resize(w);
+}
+
 // True when a display name needs RFC 2047 / 8-bit decoding.
 inline bool NeedsDecoding(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -149,10 +179,11 @@ void AddressParser::SetDisplayName(std::string_view text, std::size_t offset,
                                    std::string* out) {
   if (!NeedsDecoding(text)) {
     out->assign(text.data(), text.size());
-    return;
+  } else {
+    out->clear();
+    DecodeUnstructured(text, out, lx_.defects(), lx_.base() + offset);
   }
-  out->clear();
-  DecodeUnstructured(text, out, lx_.defects(), lx_.base() + offset);
+  NormalizeSpaces(out);
 }
 
 bool AddressParser::TryFastMailbox(Mailbox* m) {
@@ -345,6 +376,7 @@ void AddressParser::BuildPhrase(std::size_t end, std::string* out) {
                        lx_.base() + words_[0].offset);
     out->swap(scratch_);
   }
+  NormalizeSpaces(out);
 }
 
 // domain       = dot-atom / domain-literal / obs-domain

@@ -190,7 +190,7 @@ class Lexer {
 };
 
 // Appends the unescaped content of a quoted string: quoted-pairs resolved,
-// line breaks (folds) dropped.
+// line breaks (folds, escaped or not) dropped.
 inline void AppendUnquoted(const QuotedSpan& q, std::string* out) {
   if (!q.has_escape) {
     out->append(q.content);
@@ -199,11 +199,9 @@ inline void AppendUnquoted(const QuotedSpan& q, std::string* out) {
   const std::string_view s = q.content;
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '\\' && i + 1 < s.size()) {
-      c = s[++i];
-    } else if (c == '\r' || c == '\n') {
-      continue;
-    }
+    if (c == '\\' && i + 1 < s.size()) c = s[++i];
+    // A line break is a fold even when escaped (obs-qp): never content.
+    if (c == '\r' || c == '\n') continue;
     out->push_back(c);
   }
 }

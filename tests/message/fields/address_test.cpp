@@ -307,7 +307,9 @@ TEST(AddressDisplayName, RawUtf8IsKept) {
 TEST(AddressDisplayName, CommentsAndSpacing) {
   EXPECT_EQ(One("John (middle) Doe <j@x>"), Mb("John Doe", "j", "x"));
   EXPECT_EQ(One("  John \t  Doe   <j@x>"), Mb("John Doe", "j", "x"));
-  EXPECT_EQ(One("\"  spaced  \" <j@x>"), Mb("  spaced  ", "j", "x"));
+  // Whitespace is normalised: trimmed, runs made one space.
+  EXPECT_EQ(One("\"  spaced \t out  \" <j@x>"), Mb("spaced out", "j", "x"));
+  EXPECT_EQ(One("=?utf-8?q?_a=0D=0Ab_?= <j@x>"), Mb("a b", "j", "x"));
   EXPECT_EQ(One("j@x (John Doe)"), Mb("", "j", "x"));
 }
 
