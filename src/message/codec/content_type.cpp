@@ -593,11 +593,9 @@ ContentDisposition ParseContentDisposition(std::string_view value,
   if (type.empty() || (!lex.AtEnd() && lex.Peek() != ';')) {
     lex.AddDefect(DefectKind::kInvalidParameter, type_at);
   }
-  if (!type.empty() && !lex.AtEnd() && lex.Peek() != ';') {
-    // "attachment filename=a": parse the parameters from here.
-  } else if (!lex.AtEnd()) {
-    lex.Advance();
-  }
+  // After ";" the parameters; without it ("attachment filename=a") they
+  // are parsed from here.
+  if (!lex.AtEnd() && lex.Peek() == ';') lex.Advance();
   if (lex.AtEnd()) return cd;
   cd.parameters = ParseMimeParameters(value.substr(lex.pos()), defects,
                                       base_offset + lex.pos());
