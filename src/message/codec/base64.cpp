@@ -118,27 +118,36 @@ void Base64Decoder::Update(std::string_view chunk, std::string* out) {
 
   while (end - p >= 4) {
     if (sextets_ == 0 && padding_ == 0) {
-      // Fast path: whole quanta of alphabet characters.
-      while (end - p >= 8) {
-        const std::uint32_t a = DecodeQuantum(p);
-        const std::uint32_t b = DecodeQuantum(p + 4);
-        if ((a | b) & kBadBit) break;
-        Put3(a, o);
-        Put3(b, o + 3);
-        o += 6;
-        p += 8;
-      }
-      if (end - p >= 4) {
-        const std::uint32_t a = DecodeQuantum(p);
-        if (!(a & kBadBit)) {
+      // Fast path: whole quanta of alphabet characters. The line break
+      // after a run of whole quanta (CRLF or a bare LF) is skipped here,
+      // so a MIME body stays on this path from line to line.
+      for (;;) {
+        while (end - p >= 8) {
+          const std::uint32_t a = DecodeQuantum(p);
+          const std::uint32_t b = DecodeQuantum(p + 4);
+          if ((a | b) & kBadBit) break;
           Put3(a, o);
-          o += 3;
-          p += 4;
-          continue;
+          Put3(b, o + 3);
+          o += 6;
+          p += 8;
         }
-      } else {
-        break;
+        if (end - p >= 4) {
+          const std::uint32_t a = DecodeQuantum(p);
+          if (!(a & kBadBit)) {
+            Put3(a, o);
+            o += 3;
+            p += 4;
+          }
+        }
+        if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+          p += 2;
+        } else if (end - p >= 1 && p[0] == '\n') {
+          ++p;
+        } else {
+          break;
+        }
       }
+      if (end - p < 4) break;
     }
     step(*p++);
   }

@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "message/codec/ascii.h"
 
@@ -49,73 +51,116 @@ inline bool IsHex(char c) {
 
 inline bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
-// Decodes buffer[0, n). Returns the number of bytes consumed; the rest (a
-// short tail whose meaning depends on bytes not yet seen) is for the caller
-// to hold. With `final` everything is consumed.
+// True when one of the eight bytes of `w` is "=", CR or LF (SWAR: a byte
+// of w ^ pattern is zero exactly where the byte equals the pattern's).
+inline bool HasSpecial(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) {
+    return (v - kOnes) & ~v & kHighs;
+  };
+  return (has_zero(w ^ (kOnes * '=')) | has_zero(w ^ (kOnes * '\r')) |
+          has_zero(w ^ (kOnes * '\n'))) != 0;
+}
+
+// Decodes buffer[0, n), appending to *out. Returns the number of bytes
+// consumed; the rest (a short tail whose meaning depends on bytes not yet
+// seen) is for the caller to hold. With `final` everything is consumed.
+//
+// The output is written through a pointer: *out is grown once by n (every
+// input byte gives at most one output byte, except a bare LF, which gives
+// CRLF and grows the room when needed) and cut to the real size at the end.
 std::size_t DecodeSome(const char* b, std::size_t n, bool final,
                        std::string* out, std::size_t* invalid) {
+  const std::size_t old_size = out->size();
+  out->resize(old_size + n);
+  char* o = out->data() + old_size;
+  char* limit = out->data() + out->size();
+  auto done = [&](std::size_t consumed) {
+    out->resize(static_cast<std::size_t>(o - out->data()));
+    return consumed;
+  };
   std::size_t i = 0;
   while (i < n) {
-    const std::size_t start = i;
-    while (i < n && !kDecodeSpecial[static_cast<unsigned char>(b[i])]) ++i;
-    // [start, i) is plain text; `text_end` excludes its trailing blanks.
-    std::size_t text_end = i;
-    while (text_end > start && IsBlank(b[text_end - 1])) --text_end;
+    // [start, i) is plain text, copied to [o_start, o) as it is scanned.
+    char* const o_start = o;
+    while (n - i >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, b + i, 8);
+      if (HasSpecial(w)) break;
+      std::memcpy(o, &w, 8);
+      o += 8;
+      i += 8;
+    }
+    while (i < n && !kDecodeSpecial[static_cast<unsigned char>(b[i])]) {
+      *o++ = b[i++];
+    }
+    // `text_end` excludes the run's trailing blanks (only those of this run:
+    // a blank written as "=20" is data).
+    char* text_end = o;
+    while (text_end > o_start && IsBlank(text_end[-1])) --text_end;
+    const std::size_t blanks = static_cast<std::size_t>(o - text_end);
     if (i == n) {
       // The blanks at the end of the chunk may be trailing whitespace:
       // held until the next chunk tells (dropped at the end of the stream).
-      if (final || i - text_end > kMaxHeldWhitespace) {
-        out->append(b + start, (final ? text_end : i) - start);
-        return n;
+      if (final) {
+        o = text_end;
+        return done(n);
       }
-      out->append(b + start, text_end - start);
-      return text_end;
+      if (blanks > kMaxHeldWhitespace) return done(n);
+      o = text_end;
+      return done(n - blanks);
     }
     const char c = b[i];
     if (c == '\n') {
-      out->append(b + start, text_end - start);  // trailing blanks dropped
-      out->append("\r\n");  // a bare LF ends a line as well
+      o = text_end;  // trailing blanks dropped
+      // A bare LF ends a line as well, written as CRLF: two bytes for one.
+      if (static_cast<std::size_t>(limit - o) < n - i + 1) {
+        const std::size_t used = static_cast<std::size_t>(o - out->data());
+        out->resize(out->size() + n - i + 1);
+        o = out->data() + used;
+        limit = out->data() + out->size();
+      }
+      *o++ = '\r';
+      *o++ = '\n';
       ++i;
       continue;
     }
     if (c == '\r') {
       if (i + 1 == n && !final) {
-        if (i - text_end > kMaxHeldWhitespace) {
-          out->append(b + start, i - start);
-          return i;
-        }
-        out->append(b + start, text_end - start);
-        return text_end;
+        if (blanks > kMaxHeldWhitespace) return done(i);
+        o = text_end;
+        return done(i - blanks);
       }
       if (i + 1 < n && b[i + 1] == '\n') {
-        out->append(b + start, text_end - start);
-        out->append("\r\n");
+        o = text_end;
+        *o++ = '\r';
+        *o++ = '\n';
         i += 2;
       } else {
-        out->append(b + start, i - start + 1);  // a bare CR is kept
+        *o++ = '\r';  // a bare CR is kept
         ++i;
       }
       continue;
     }
     // c == '='
-    out->append(b + start, i - start);
     if (i + 1 == n) {
-      if (!final) return i;
-      return n;  // "=" at the end of the stream: a soft break
+      if (!final) return done(i);
+      return done(n);  // "=" at the end of the stream: a soft break
     }
     const char h1 = b[i + 1];
     if (IsHex(h1)) {
       if (i + 2 == n) {
-        if (!final) return i;
-        out->push_back('=');
+        if (!final) return done(i);
+        *o++ = '=';
         ++*invalid;
         ++i;
         continue;
       }
       if (IsHex(b[i + 2])) {
-        out->push_back(static_cast<char>(
+        *o++ = static_cast<char>(
             (kHexValue[static_cast<unsigned char>(h1)] << 4) |
-            kHexValue[static_cast<unsigned char>(b[i + 2])]));
+            kHexValue[static_cast<unsigned char>(b[i + 2])]);
         i += 3;
         continue;
       }
@@ -124,8 +169,8 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
       while (j < n && IsBlank(b[j])) ++j;
       if (j - i <= kMaxHeldWhitespace) {
         if (j == n) {
-          if (!final) return i;
-          return n;  // "=" and blanks at the end: a soft break
+          if (!final) return done(i);
+          return done(n);  // "=" and blanks at the end: a soft break
         }
         if (b[j] == '\n') {
           i = j + 1;
@@ -133,8 +178,8 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
         }
         if (b[j] == '\r') {
           if (j + 1 == n) {
-            if (!final) return i;
-            return n;
+            if (!final) return done(i);
+            return done(n);
           }
           if (b[j + 1] == '\n') {
             i = j + 2;
@@ -143,11 +188,11 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
         }
       }
     }
-    out->push_back('=');  // junk after "=": kept as written
+    *o++ = '=';  // junk after "=": kept as written
     ++*invalid;
     ++i;
   }
-  return n;
+  return done(n);
 }
 
 }  // namespace
@@ -167,7 +212,6 @@ void QuotedPrintableDecoder::Update(std::string_view chunk, std::string* out) {
     held_.assign(combined, used, std::string::npos);
   }
   if (chunk.empty()) return;
-  out->reserve(out->size() + chunk.size());
   const std::size_t used =
       DecodeSome(chunk.data(), chunk.size(), false, out, &invalid_);
   held_.assign(chunk.substr(used));
