@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# install_check.sh BUILD_DIR CONSUMER_CPP PREFIX LIBDIR INCLUDEDIR
+# install_check.sh BUILD_DIR CONSUMER_CPP PREFIX LIBDIR INCLUDEDIR SANITIZE
 set -euo pipefail
-build=$1 consumer=$2 prefix=$3 libdir=$4 includedir=$5
+build=$1 consumer=$2 prefix=$3 libdir=$4 includedir=$5 sanitize=${6:-none}
 case $libdir in /*) ;; *) libdir="$prefix/$libdir" ;; esac
 case $includedir in /*) ;; *) includedir="$prefix/$includedir" ;; esac
 dest=$(mktemp -d)
@@ -20,7 +20,10 @@ pc="$dest$libdir/pkgconfig/posthorn.pc"
 export PKG_CONFIG_PATH="$dest$libdir/pkgconfig"
 flags=$(pkg-config --define-variable=prefix="$dest$prefix" --cflags --libs posthorn) ||
   fail "pkg-config cannot resolve posthorn"
-c++ -std=c++20 "$consumer" -o "$dest/consumer" $flags || fail "consumer does not build"
+# A sanitizer build installs an instrumented library: link the consumer alike.
+extra=()
+[ "$sanitize" != none ] && extra=(-fsanitize="$sanitize")
+c++ -std=c++20 "${extra[@]}" "$consumer" -o "$dest/consumer" $flags || fail "consumer does not build"
 out=$(LD_LIBRARY_PATH="$dest$libdir" "$dest/consumer") || fail "consumer failed"
 [ "$out" = " installed" ] || fail "consumer printed '$out'"
 echo "install layout and pkg-config consumer OK"
