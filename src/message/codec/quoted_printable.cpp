@@ -95,6 +95,17 @@ std::size_t DecodeSome(const char* b, std::size_t n, bool final,
     while (i < n && !kDecodeSpecial[static_cast<unsigned char>(b[i])]) {
       *o++ = b[i++];
     }
+    // The common case first: "=" and two hex digits (a kHexValue entry is
+    // 0xFF for a non-digit, so the OR is below 16 only for two digits).
+    if (n - i >= 3 && b[i] == '=') {
+      const unsigned hi = kHexValue[static_cast<unsigned char>(b[i + 1])];
+      const unsigned lo = kHexValue[static_cast<unsigned char>(b[i + 2])];
+      if ((hi | lo) < 16) {
+        *o++ = static_cast<char>((hi << 4) | lo);
+        i += 3;
+        continue;
+      }
+    }
     // `text_end` excludes the run's trailing blanks (only those of this run:
     // a blank written as "=20" is data).
     char* text_end = o;
