@@ -6,6 +6,7 @@
 #define POSTHORN_SRC_MESSAGE_FIELDS_CALENDAR_H_
 
 #include <cstdint>
+#include <string>
 
 namespace posthorn::message::fields {
 
@@ -53,6 +54,19 @@ inline CivilDate CivilFromDays(std::int64_t z) {
 // 0 = Sunday .. 6 = Saturday.
 inline int WeekdayFromDays(std::int64_t z) {
   return static_cast<int>(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
+}
+
+// Appends the decimal digits of `v` (not negative), zero-padded to at least
+// `width` digits: the numbers of dates and of generated Message-IDs.
+inline void AppendDigits(std::int64_t v, int width, std::string* out) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n < width) buf[n++] = '0';
+  while (n > 0) out->push_back(buf[--n]);
 }
 
 }  // namespace posthorn::message::fields

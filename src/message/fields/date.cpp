@@ -379,17 +379,6 @@ std::optional<absl::Time> DateParser::Parse(int* zone_offset) {
   return absl::FromUnixSeconds(secs);
 }
 
-void AppendDigits(std::int64_t v, int width, std::string* out) {
-  char buf[24];
-  int n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  while (n < width) buf[n++] = '0';
-  while (n > 0) out->push_back(buf[--n]);
-}
-
 }  // namespace
 
 std::optional<absl::Time> ParseDate(std::string_view value,
@@ -433,22 +422,22 @@ std::string FormatDate(absl::Time t, absl::TimeZone zone) {
   out.reserve(31);
   out.append(kDays[fields::WeekdayFromDays(days)]);
   out.append(", ");
-  AppendDigits(d.day, 1, &out);
+  fields::AppendDigits(d.day, 1, &out);
   out.push_back(' ');
   out.append(kMonths[d.month - 1]);
   out.push_back(' ');
-  AppendDigits(d.year, 4, &out);
+  fields::AppendDigits(d.year, 4, &out);
   out.push_back(' ');
-  AppendDigits(secs / 3600, 2, &out);
+  fields::AppendDigits(secs / 3600, 2, &out);
   out.push_back(':');
-  AppendDigits(secs / 60 % 60, 2, &out);
+  fields::AppendDigits(secs / 60 % 60, 2, &out);
   out.push_back(':');
-  AppendDigits(secs % 60, 2, &out);
+  fields::AppendDigits(secs % 60, 2, &out);
   out.push_back(' ');
   out.push_back(offset < 0 ? '-' : '+');
   const int abs_minutes = (offset < 0 ? -offset : offset) / 60;
-  AppendDigits(abs_minutes / 60, 2, &out);
-  AppendDigits(abs_minutes % 60, 2, &out);
+  fields::AppendDigits(abs_minutes / 60, 2, &out);
+  fields::AppendDigits(abs_minutes % 60, 2, &out);
   return out;
 }
 

@@ -89,17 +89,6 @@ void AppendHex(std::uint64_t v, std::string* out) {
   while (n > 0) out->push_back(buf[--n]);
 }
 
-void AppendDigits(std::int64_t v, int width, std::string* out) {
-  char buf[24];
-  int n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  while (n < width) buf[n++] = '0';
-  while (n > 0) out->push_back(buf[--n]);
-}
-
 bool IsUsableHostname(std::string_view h) {
   if (fields::IsDotAtomText(h)) return true;
   if (h.size() < 2 || h.front() != '[' || h.back() != ']') return false;
@@ -187,12 +176,12 @@ std::string MakeMessageId(absl::Time now, std::uint64_t random,
   std::string out;
   out.reserve(40 + hostname.size());
   out.push_back('<');
-  AppendDigits(d.year < 0 ? 0 : d.year, 4, &out);
-  AppendDigits(d.month, 2, &out);
-  AppendDigits(d.day, 2, &out);
-  AppendDigits(secs / 3600, 2, &out);
-  AppendDigits(secs / 60 % 60, 2, &out);
-  AppendDigits(secs % 60, 2, &out);
+  fields::AppendDigits(d.year < 0 ? 0 : d.year, 4, &out);
+  fields::AppendDigits(d.month, 2, &out);
+  fields::AppendDigits(d.day, 2, &out);
+  fields::AppendDigits(secs / 3600, 2, &out);
+  fields::AppendDigits(secs / 60 % 60, 2, &out);
+  fields::AppendDigits(secs % 60, 2, &out);
   out.push_back('.');
   AppendHex(random, &out);
   out.push_back('@');
