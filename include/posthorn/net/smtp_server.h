@@ -45,6 +45,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "posthorn/net/memory_stream.h"
 #include "posthorn/smtp/server_session.h"
 
 namespace posthorn::net {
@@ -80,12 +81,19 @@ struct Peer {
 // One message being received. Write() gets the body in chunks (CRLF line
 // ends, dot-stuffing removed); Commit() must make it durable before
 // returning OK (the client gets 250 only then); Abort() discards it.
+// After a failed Write() the rest of the data is read and dropped and the
+// error becomes the final reply, as for Commit(). The reply for an error,
+// by status code: kResourceExhausted -> 452 4.3.1, kPermissionDenied ->
+// 554 5.7.1, kInvalidArgument -> 554 5.6.0, anything else -> 451 4.3.0;
+// the status message is the reply text (one line, at most 400 octets).
+// The calls run on the loop thread: a slow Commit() (fsync) delays the
+// other connections of that thread (see io_threads).
 class MessageSink {
  public:
   virtual ~MessageSink() = default;
   virtual absl::Status Write(std::string_view chunk) = 0;
-  // ok -> 250 (reply text may carry the queue id); an error -> 451 4.3.0
-  // (or the reply the error names, see SmtpHandler).
+  // ok -> "250 2.0.0 <text>" (the text may carry the queue id; empty ->
+  // "Ok"); an error -> the reply named above.
   virtual absl::StatusOr<std::string> Commit(const smtp::Envelope& envelope) = 0;
   virtual void Abort() = 0;
 };
@@ -110,6 +118,11 @@ class SmtpHandler {
                                std::string_view username,
                                std::string_view password);
   virtual smtp::Verdict OnEtrn(const Peer& peer, std::string_view argument);
+  // Only asked with session.vrfy_event / session.expn_enabled. Defaults:
+  // VRFY "252 2.5.0 Cannot VRFY user, but will accept message", EXPN
+  // "502 5.5.1 Command not implemented".
+  virtual smtp::Verdict OnVrfy(const Peer& peer, std::string_view argument);
+  virtual smtp::Verdict OnExpn(const Peer& peer, std::string_view argument);
   // Called at DATA (after 354 is decided); nullptr refuses with 451.
   virtual std::unique_ptr<MessageSink> OpenMessage(
       const Peer& peer, const smtp::ServerSession& session) = 0;
@@ -127,9 +140,19 @@ class SmtpServer {
   void Stop();
   // The bound addresses ("127.0.0.1:40123"), useful with port 0.
   std::vector<std::string> local_endpoints() const;
-  // Counters for tests and stats.
+  // Counters for tests and stats. connections_accepted counts the served
+  // connections (not those refused with 421 for max_connections).
   std::uint64_t connections_accepted() const;
   std::uint64_t messages_accepted() const;
+  // Served connections open right now.
+  std::size_t active_connections() const;
+
+  // A session over an in-process pipe instead of a socket (tests, see
+  // memory_stream.h); same limits, counters and shutdown as TCP. Works
+  // before Run() (the session starts when Run() does). Unavailable once
+  // the server is stopping.
+  absl::StatusOr<std::unique_ptr<MemoryStream>> ConnectInMemory(
+      Peer peer = Peer{"127.0.0.1", 0});
 
   class Impl;
 
@@ -140,6 +163,11 @@ class SmtpServer {
 
 // One session on already-open file descriptors (inetd, sendmail -bs): the
 // peer address is taken from the socket when in_fd is one, else "".
+// The descriptors are dup()ed (the caller's stay open) and put in
+// non-blocking mode. No TLS: STARTTLS is not offered and options.tls,
+// listen and listen_tls are ignored. Timeouts, limits and (with
+// handle_signals) SIGTERM / SIGINT apply as on TCP. Returns when the
+// session is over.
 absl::Status ServeSmtpOnStdio(const SmtpServerOptions& options,
                               SmtpHandler* handler, int in_fd = 0,
                               int out_fd = 1);

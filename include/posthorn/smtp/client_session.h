@@ -17,8 +17,11 @@
 //         case kStartTls:     handshake(); client.OnTlsStarted(); break;
 //         case kSendBody:     client.SendBody(chunk)...; client.EndBody();
 //         case kTransactionDone: results = client.result(); client.Quit();
-//         case kClosed:       done
+//         case kClosed:       write(client.TakeOutput()); done
 //       }
+//
+//   Outcomes, synthetic replies and the TLS / pipelining rules in detail:
+//   docs/smtp-client.md.
 //
 // STANDARDS
 //   RFC 5321 (sessions, 4.5.3.2 timeouts are the driver's), RFC 1869/5321
@@ -136,7 +139,8 @@ enum class ClientEventKind : std::uint8_t {
   kStartTls,         // "220" to STARTTLS received: handshake, OnTlsStarted()
   kSendBody,         // 354 received: SendBody()... EndBody()
   kTransactionDone,  // result() is final for the transaction
-  kClosed,           // the session is over (QUIT answered, or failed)
+  kClosed,           // the session is over (QUIT answered, or failed):
+                     // write any remaining output, then close
 };
 
 struct ClientEvent {
@@ -170,7 +174,10 @@ class ClientSession {
   // After kSendBody: body content in chunks (dot-stuffed here), then End.
   void SendBody(std::string_view chunk);
   void EndBody();
-  // Polite end: QUIT; kClosed follows its reply.
+  // Polite end: QUIT; kClosed follows its reply. Called while an exchange
+  // is in progress (inside DATA, say), QUIT cannot be sent in sync: the
+  // session is abandoned (status() Cancelled, a running transaction
+  // kTransient) and kClosed follows at once.
   void Quit();
 
   const ServerCapabilities& capabilities() const;
@@ -181,6 +188,14 @@ class ClientSession {
   const TransactionResult& result() const;
   // Why the session ended early (connection, TLS required, AUTH refused).
   absl::Status status() const;
+  // When status() is not OK: whether trying again later can help
+  // (kTransient: 4xx, lost connection, malformed reply) or not (kPermanent:
+  // 5xx greeting / EHLO / AUTH, TLS required but unavailable, AUTH over
+  // plaintext refused). kOk while status() is OK.
+  Outcome failure_outcome() const;
+  // The server's reply (or a synthetic one, see docs/smtp-client.md) that
+  // ended the session early; code 0 while status() is OK.
+  const Reply& failure_reply() const;
 
  private:
   class Impl;

@@ -121,6 +121,10 @@ struct CommandOptions {
   // SMTPUTF8 on this MAIL (the parser checks the MAIL line itself; RCPT
   // lines need this flag from the session).
   bool smtputf8 = false;
+  // LENIENCY: accept any printable argument to HELO/EHLO (as Postfix does
+  // by default) instead of only an RFC 5321 Domain or address-literal.
+  // Off by default; the argument is carried as data either way.
+  bool lenient_helo = false;
 };
 
 // Parses one command line, without its CRLF. The Command's views point

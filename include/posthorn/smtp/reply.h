@@ -18,8 +18,8 @@
 //   lines ending in bare LF (counted as a defect, not fatal), and tolerates
 //   continuation lines whose code differs from the first (the first wins,
 //   as most clients do). Refuses: a line not starting with three digits, a
-//   first digit outside 2..5, a line over the limit, more lines than the
-//   limit. A refused reply is an error the client turns into "try later".
+//   first digit outside 2..5, a bare CR inside a line, a line over the
+//   limit, more lines than the limit. A refused reply is an error the client turns into "try later".
 //
 // LIMITS
 //   kMaxReplyLines lines per reply, kSmtpReplyLineMax octets per line.
@@ -111,13 +111,19 @@ class ReplyParser {
   absl::Status status() const { return status_; }
   // Drops partial state (after STARTTLS).
   void Reset();
+  // Lines so far that ended in a bare LF instead of CRLF (tolerated).
+  std::size_t bare_lf_lines() const { return bare_lf_lines_; }
 
  private:
+  // Handles one complete line (without its LF); true when the reply ends.
+  bool HandleLine(std::string_view line);
+
   bool expect_enhanced_codes_;
   Reply reply_;
   std::string partial_line_;
   bool in_reply_ = false;
   absl::Status status_;
+  std::size_t bare_lf_lines_ = 0;
 };
 
 // Whole-buffer helper for tests: parses one reply from the start of `wire`.

@@ -59,6 +59,17 @@
 //     After soft_error_limit errors, penalty() tells the driver to delay
 //     replies; after hard_error_limit, 421 4.7.0 and close.
 //
+// EVENT DETAILS
+//   kReset is queued only when a transaction (an accepted MAIL) is
+//   dropped. kMessageData chunks that were not yet taken by NextEvent()
+//   are merged, so drain NextEvent() after every Receive(): undrained body
+//   bytes stay buffered. OnEof/OnTimeout/OnShutdown during a transaction
+//   queue kMessageAborted (in DATA, also while kMessageEnd awaits its
+//   answer; a later Answer() is ignored) or kReset (before DATA).
+//   Replies of a Verdict are used only when their class fits (2xx for an
+//   accept, 354 for kDataStart, 4xx/5xx for a reject); otherwise the
+//   default reply is sent.
+//
 // MEMORY
 //   Bounded: the line reader's buffer (max_command_line), the output
 //   buffer (replies to at most one pipelined input chunk plus one data
@@ -220,6 +231,14 @@ class ServerSession {
 
   // Replies to write, in order. The driver writes them all before closing.
   std::string TakeOutput();
+  // Allocation-free form for drivers: *out receives the pending replies
+  // (its old content is dropped) and its old buffer becomes the session's,
+  // so two buffers are swapped back and forth without allocating.
+  void TakeOutput(std::string* out);
+  // The pending replies without taking them; ConsumeOutput(n) drops the
+  // first n bytes once written (partial writes).
+  std::string_view output() const;
+  void ConsumeOutput(std::size_t n);
   bool has_output() const;
   // No more input will be read: QUIT, 421, 554; flush output and close.
   bool closed() const;
