@@ -204,11 +204,16 @@ class StartTlsInjectionTest(SinkCase):
 
 class PipeliningViolationTest(SinkCase):
     def test_talk_before_greeting(self):
+        # The EHLO is on the wire before the server could have greeted:
+        # the first reply must be the refusal, not a 220.
         c = self.client()
         c.send(b"EHLO early.example\r\n")
-        data = c.read_until_close()
-        self.assertIn(b"554 5.5.0", data)
-        self.assertNotIn(b"250", data)
+        code, lines = c.reply()
+        self.assertEqual(code, 554,
+                         "a client that talked before the greeting was "
+                         "greeted: %r" % lines)
+        self.assertTrue(lines[0].startswith(b"554 5.5.0"), lines)
+        self.assertNotIn(b"250", c.read_until_close())
 
     def test_pipelining_after_ehlo(self):
         c = self.greeted(ehlo=False)

@@ -106,10 +106,10 @@ class SinkPlainTest(AgainstSinkCase):
 
 
 class SinkMaxSizeTest(AgainstSinkCase):
-    sink_args = ("--max-size", "10000")
+    sink_args = ("--max-size", "100000")  # RFC 5321 minimum: 64 KiB
 
     def test_too_big_is_permanent(self):
-        data = b"Subject: big\r\n\r\n" + b"x" * 20000 + b"\r\n"
+        data = b"Subject: big\r\n\r\n" + (b"x" * 98 + b"\r\n") * 2000
         result = self.send(self.server.address, data=data)
         self.assertPermanent(result)
         self.assertEqual(self.server.names(), [])

@@ -32,7 +32,33 @@
 //   Verbs are case-insensitive. "MAIL FROM: <a@b>" (a space after the colon)
 //   is accepted, as nearly every server does. A path without angle
 //   brackets is refused (RFC 5321 requires them). Trailing spaces after the
-//   path or parameters are accepted.
+//   path or parameters are accepted, and so are runs of spaces between the
+//   verb and its arguments and between parameters. xtext accepts lower-case
+//   hex digits. HELO/EHLO take only a Domain or address-literal unless
+//   CommandOptions::lenient_helo is set.
+//   Strictness beyond RFC 4291: "[IPv6:...]" follows the RFC 5321 ABNF, so
+//   "::" must stand for at least two groups ("1:2:3:4:5:6:7::" is refused).
+//   ASCII domain labels are limited to 63 octets (RFC 1035).
+//
+// REPLY CODES (CommandError)
+//   500 5.5.2  empty line, unknown verb, NUL / control / 8-bit in the verb
+//   501 5.5.4  bad arguments; NUL / control / 8-bit in the arguments; a
+//              non-ASCII path without SMTPUTF8; bad or duplicate parameter
+//   501 5.5.2  AUTH initial response outside the base64 alphabet
+//   501 5.1.7  bad reverse path (MAIL), 501 5.1.3 bad forward path (RCPT),
+//              including a path over 256 octets (RFC 5321 4.5.3.1.10
+//              "501 Path too long")
+//   553 5.1.7 / 553 5.1.3  local part over 64 or domain over 255 octets
+//   555 5.5.4  unknown parameter, or a parameter of the other verb
+//   The text names the reason: "Bad sender address syntax: ';' not allowed
+//   here". It never contains CR or LF and echoes at most a 32-octet
+//   parameter keyword of the line.
+//
+// LIMITS
+//   local part 64, domain 255, path 256 octets (RFC 5321 4.5.3.1); ENVID
+//   100 (RFC 3461 4.4), ORCPT 500 (RFC 3461 4.2); SASL mechanism 20 (RFC
+//   4954). SIZE values over 2^64-1 saturate (the session then answers 552,
+//   not a syntax error). ParseCommand allocates nothing when it succeeds.
 
 #ifndef POSTHORN_SMTP_COMMAND_H_
 #define POSTHORN_SMTP_COMMAND_H_
@@ -111,7 +137,7 @@ struct Command {
 
 // What the server answers to an unparsable line.
 struct CommandError {
-  int code;                  // 500, 501, 502, 504, 555
+  int code;                  // 500, 501, 553, 555 (see REPLY CODES)
   std::string_view enhanced; // "5.5.2"
   std::string message;       // human text naming the reason
 };

@@ -21,6 +21,11 @@
 //   first digit outside 2..5, a bare CR inside a line, a line over the
 //   limit, more lines than the limit. A refused reply is an error the client turns into "try later".
 //
+//   With enhanced codes expected, a code is split off a line only when its
+//   class equals the reply code's first digit and it is followed by SP or
+//   the line end; if the first line carries none, the later lines are kept
+//   as text.
+//
 // LIMITS
 //   kMaxReplyLines lines per reply, kSmtpReplyLineMax octets per line.
 
@@ -68,7 +73,9 @@ struct Reply {
   std::string text() const;
 };
 
-// Convenience constructor: MakeReply(250, "2.1.0", "Ok").
+// Convenience constructor: MakeReply(250, "2.1.0", "Ok"). A "\n" in `text`
+// starts a new line (a CR before it is dropped), so MakeReply(250, "",
+// "host\nPIPELINING") is a two-line reply.
 Reply MakeReply(int code, std::string_view enhanced, std::string_view text);
 
 // Appends the wire form of `reply` to *out: every line "code-enh text\r\n"

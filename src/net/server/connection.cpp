@@ -298,7 +298,8 @@ asio::awaitable<bool> Connection::Feed(std::string_view chunk) {
 asio::awaitable<void> Connection::Linger() {
   transport_->ShutdownSend();
   EnsureBuffer();
-  SetDeadline(Clock::now() + kLingerTime);
+  SetDeadline(Clock::now() +
+              (shutdown_requested_ ? kShutdownLingerTime : kLingerTime));
   std::size_t drained = 0;
   while (drained < kLingerBytes && !force_closed_ && !timed_out_) {
     const IoResult read =

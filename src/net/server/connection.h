@@ -50,8 +50,10 @@ namespace posthorn::net {
 // Enough for a pipelined group of commands or a good slice of DATA per
 // read; small enough for the < 64 KiB per idle connection target.
 inline constexpr std::size_t kReadBufferSize = 16 * 1024;
-// After the final reply: how long and how much to read and discard.
-inline constexpr std::chrono::milliseconds kLingerTime{2000};
+// After the final reply: how long and how much to read and discard (a
+// client normally closes at once; shorter while the server shuts down).
+inline constexpr std::chrono::milliseconds kLingerTime{1000};
+inline constexpr std::chrono::milliseconds kShutdownLingerTime{100};
 inline constexpr std::size_t kLingerBytes = 64 * 1024;
 // Longest reply text taken from a handler's status message.
 inline constexpr std::size_t kMaxStatusText = 400;

@@ -539,7 +539,9 @@ INSTANTIATE_TEST_SUITE_P(
         "dsn_not_offered.txt", "extension_missing.txt",
         "lost_mid_data.txt", "lost_after_quit.txt", "malformed_reply.txt",
         "unexpected_reply.txt", "server_421.txt", "multi_transaction.txt",
-        "dot_stuffing.txt", "quit_mid_data.txt"),
+        "dot_stuffing.txt", "quit_mid_data.txt", "ehlo_keywords.txt",
+        "helo_refused.txt", "auth_unexpected_334.txt",
+        "required_implicit_tls.txt"),
     [](const ::testing::TestParamInfo<const char*>& info) {
       std::string name = info.param;
       name = name.substr(0, name.find('.'));
