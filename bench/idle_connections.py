@@ -13,7 +13,8 @@ server stopped. Two servers are known:
   idle_connections.py --posthorn PATH/smtp_sink_server [-n 1000]
   idle_connections.py --smtp-sink /usr/sbin/smtp-sink  [-n 1000]
 
-The posthorn sink is run with --no-store on 127.0.0.1 port 0; Postfix's
+The posthorn sink is run with --no-store on 127.0.0.1 port 0 (and
+--max-connections N+100 when its --help lists that option); Postfix's
 smtp-sink on a free 127.0.0.1 port with -m N+100 (its default of 256
 simultaneous connections would queue the rest in the kernel) and, as root,
 -u nobody. Both get RLIMIT_NOFILE raised to N+256 (within the hard limit).
@@ -75,10 +76,15 @@ def wait_listening(port, proc, timeout=GREETING_TIMEOUT):
 
 def start_posthorn(binary, n, workdir):
     out_path = os.path.join(workdir, "stdout")
+    args = [binary, "--listen", "127.0.0.1:0", "--dir", workdir, "--no-store"]
+    # The default connection limit is 1,000: lift it when the sink lets us.
+    usage = subprocess.run([binary, "--help"], capture_output=True,
+                           timeout=30)
+    if b"--max-connections" in usage.stdout + usage.stderr:
+        args += ["--max-connections", str(n + 100)]
     with open(out_path, "wb") as out:
         proc = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--dir", workdir,
-             "--no-store"], stdout=out, stderr=subprocess.DEVNULL,
+            args, stdout=out, stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
             preexec_fn=lambda: raise_nofile(n + 256))
     deadline = time.monotonic() + GREETING_TIMEOUT

@@ -17,8 +17,9 @@
 #   4. For each connection mode (a new connection per message, smtp-source's
 #      default; sessions kept with smtp-source -d), 1, 10 and 50 sessions,
 #      4 KiB and 100 KiB payloads, against both servers: one short
-#      calibration run, then RUNS timed runs of about TARGET_SECONDS each;
-#      the best rate counts. Prints a table of messages/s for both and the
+#      calibration run each, then RUNS timed runs of about TARGET_SECONDS
+#      each, alternating posthorn and smtp-sink; the best rate counts.
+#      Prints a table of messages/s for both and the
 #      ratio posthorn / smtp-sink.
 #   5. Measures the memory per idle connection (bench/idle_connections.py,
 #      1,000 connections) for both servers.
@@ -27,7 +28,7 @@
 # ENVIRONMENT
 #   SINK_SERVER     path of a smtp_sink_server to use (skips the build)
 #   TARGET_SECONDS  wanted duration of one timed run (default 1.5)
-#   RUNS            timed runs per cell (default 2)
+#   RUNS            timed runs per side and cell (default 3)
 #   MODES           "close keep" (default), or one of them
 #   IDLE_CONNECTIONS  default 1000; 0 skips the memory measure
 #
@@ -38,7 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 TARGET_SECONDS=${TARGET_SECONDS:-1.5}
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-3}
 MODES=${MODES:-"close keep"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-1000}
 SESSIONS=(1 10 50)
@@ -50,7 +51,8 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo=sudo
 
 # --- 1. Postfix's test programs ------------------------------------------
-if ! command -v smtp-source >/dev/null 2>&1 && [ ! -x /usr/sbin/smtp-source ]; then
+if ! command -v smtp-source >/dev/null 2>&1 &&
+   [ ! -x /usr/sbin/smtp-source ]; then
   echo "== installing postfix (for smtp-source and smtp-sink)"
   echo "postfix postfix/main_mailer_type select No configuration" |
     $sudo debconf-set-selections
@@ -113,7 +115,8 @@ if [ -z "$PORT_A" ]; then
   exit 1
 fi
 
-PORT_B=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT_B=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 sink_user=()
 [ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
 "$SMTP_SINK" "${sink_user[@]}" -m 1000 "127.0.0.1:$PORT_B" 1024 \
@@ -149,23 +152,25 @@ one_run() {
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
 }
 
-# rate PORT SESSIONS SIZE KEEP -> best messages/s over RUNS timed runs
-rate() {
-  local port=$1 sessions=$2 size=$3 keep=$4 calib messages t best=0 r
+# calibrate PORT SESSIONS SIZE KEEP -> messages for about TARGET_SECONDS
+calibrate() {
+  local port=$1 sessions=$2 size=$3 keep=$4 calib t
   calib=$(( sessions * 20 > 200 ? sessions * 20 : 200 ))
   t=$(one_run "$port" "$sessions" "$calib" "$size" "$keep")
   [ "$t" = fail ] && { echo 0; return; }
-  messages=$(awk -v m="$calib" -v t="$t" -v want="$TARGET_SECONDS" \
-               -v lo="$calib" -v hi="$MAX_MESSAGES" \
-               'BEGIN { n = int(m / t * want); if (n < lo) n = lo;
-                        if (n > hi) n = hi; print n }')
-  for _ in $(seq "$RUNS"); do
-    t=$(one_run "$port" "$sessions" "$messages" "$size" "$keep")
-    [ "$t" = fail ] && continue
-    r=$(awk -v m="$messages" -v t="$t" 'BEGIN { printf "%.0f\n", m / t }')
-    [ "$r" -gt "$best" ] && best=$r
-  done
-  echo "$best"
+  awk -v m="$calib" -v t="$t" -v want="$TARGET_SECONDS" -v lo="$calib" \
+      -v hi="$MAX_MESSAGES" \
+      'BEGIN { n = int(m / t * want); if (n < lo) n = lo;
+               if (n > hi) n = hi; print n }'
+}
+
+# timed PORT SESSIONS MESSAGES SIZE KEEP -> messages/s of one run (0: failed)
+timed() {
+  local t
+  [ "$3" -eq 0 ] && { echo 0; return; }
+  t=$(one_run "$1" "$2" "$3" "$4" "$5")
+  [ "$t" = fail ] && { echo 0; return; }
+  awk -v m="$3" -v t="$t" 'BEGIN { printf "%.0f\n", m / t }'
 }
 
 printf '\n%-34s %12s %12s %8s\n' "workload (smtp-source)" "posthorn/s" \
@@ -173,8 +178,19 @@ printf '\n%-34s %12s %12s %8s\n' "workload (smtp-source)" "posthorn/s" \
 for mode in $MODES; do
   for size in "${SIZES[@]}"; do
     for sessions in "${SESSIONS[@]}"; do
-      a=$(rate "$PORT_A" "$sessions" "$size" "$mode")
-      b=$(rate "$PORT_B" "$sessions" "$size" "$mode")
+      # Calibrate both, then alternate the timed runs (A, B, A, B...) so
+      # that a burst of load from elsewhere hits both sides alike; the
+      # best run of each side counts.
+      ma=$(calibrate "$PORT_A" "$sessions" "$size" "$mode")
+      mb=$(calibrate "$PORT_B" "$sessions" "$size" "$mode")
+      a=0
+      b=0
+      for _ in $(seq "$RUNS"); do
+        r=$(timed "$PORT_A" "$sessions" "$ma" "$size" "$mode")
+        [ "$r" -gt "$a" ] && a=$r
+        r=$(timed "$PORT_B" "$sessions" "$mb" "$size" "$mode")
+        [ "$r" -gt "$b" ] && b=$r
+      done
       ratio=$(awk -v a="$a" -v b="$b" \
                 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
       label="$mode, $((size / 1024)) KiB, $sessions session(s)"

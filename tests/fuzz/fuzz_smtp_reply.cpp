@@ -39,8 +39,7 @@ struct Outcome {
 Outcome Run(std::string_view stream, std::size_t cut, bool enhanced) {
   Outcome out;
   ReplyParser parser(enhanced);
-  const std::string_view parts[2] = {stream.substr(0, cut),
-                                     stream.substr(cut)};
+  const std::string_view parts[2] = {stream.substr(0, cut), stream.substr(cut)};
   for (std::string_view part : parts) {
     // A copy per chunk: the parser must not keep views into old chunks.
     const std::string chunk(part);

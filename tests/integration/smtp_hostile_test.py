@@ -172,7 +172,8 @@ class StartTlsInjectionTest(SinkCase):
         c.send(b"EHLO client.example\r\n")
         code, lines = c.reply()
         self.assertEqual(code, 250)
-        self.assertGreater(len(lines), 1, "EHLO reply expected, got %r" % lines)
+        self.assertGreater(len(lines), 1,
+                           "EHLO reply expected, got %r" % lines)
         self.assertNotIn(b"STARTTLS", b"".join(lines))
         c.send(b"MAIL FROM:<a@x.example>\r\n")
         self.assertEqual(c.reply()[0], 250)

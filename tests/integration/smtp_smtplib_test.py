@@ -146,7 +146,8 @@ class PlainTest(SinkTestCase):
         self.assertStoredOnce(body, "a@x.example", ["b@y.example"])
 
     def test_five_mebibytes(self):
-        line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&*+-/=\r\n"
+        line = (b"0123456789abcdefghijklmnopqrstuvwxyz"
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZ!#$%&*+-/=\r\n")
         body = b"Subject: big\r\n\r\n" + line * ((5 << 20) // len(line) + 1)
         self.assertGreater(len(body), 5 << 20)
         client = self.connect()
@@ -243,7 +244,8 @@ class PlainTest(SinkTestCase):
 
     def test_sigterm_exits_cleanly(self):
         client = self.connect()
-        client.sendmail("a@x.example", ["b@y.example"], b"Subject: t\r\n\r\nx\r\n")
+        client.sendmail("a@x.example", ["b@y.example"],
+                        b"Subject: t\r\n\r\nx\r\n")
         client.quit()
         self.assertEqual(self.server.terminate(), 0,
                          self.server.diagnostics())

@@ -139,7 +139,7 @@ def bare_address(value):
             if key in value:
                 value = value[key]
                 break
-    if isinstance(value, str) and value.startswith("<") and value.endswith(">"):
+    if isinstance(value, str) and value[:1] == "<" and value[-1:] == ">":
         value = value[1:-1]
     return value
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -122,15 +123,6 @@ TEST_F(SendMessageTest, SilentServerTimesOut) {
   EXPECT_EQ(result->outcome, smtp::Outcome::kTransient);
   EXPECT_GE(took, std::chrono::milliseconds(900));
   EXPECT_LT(took, std::chrono::seconds(5));
-}
-
-TEST_F(SendMessageTest, UnknownHostIsTransient) {
-  SendOptions options;
-  options.connect_timeout = std::chrono::seconds(5);
-  auto result = SendMessage("no-such-host.invalid", 25,
-                            Envelope({"b@example.net"}), "x", options);
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->outcome, smtp::Outcome::kTransient);
 }
 
 TEST_F(SendMessageTest, PerRecipientResults) {

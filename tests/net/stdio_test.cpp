@@ -1,5 +1,6 @@
 // ServeSmtpOnStdio over a socketpair (as inetd would hand a socket).
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 

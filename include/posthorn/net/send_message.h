@@ -17,6 +17,26 @@
 //   4xx is a TransactionResult with Outcome::kTransient, so a caller always
 //   knows whether to retry.
 //
+//   Local errors (a non-OK status): no recipient, empty host, port 0, an
+//   address ClientSession refuses to send, an unreadable ca_file, and an
+//   error returned by the BodyReader (the connection is then dropped
+//   without the final "." so the server discards the partial message).
+//   A refused or failed TLS handshake, a lost connection or a timeout
+//   gives a kTransient result with a synthetic "421 4.4.x <reason>";
+//   TLS required but not offered is kPermanent.
+//
+// STANDARDS
+//   RFC 5321 (4.5.3.2 timeouts), RFC 3207 STARTTLS, RFC 8314 implicit TLS
+//   (client.tls_active: handshake before the greeting), RFC 6125 host
+//   name checks (SSL_set1_host; IP literals against the IP SAN), RFC 6066
+//   SNI (names only).
+//
+// LIMITS
+//   The body is handed to the session in 64 KiB slices, each written
+//   before the next is read; replies are read 16 KiB at a time. Every
+//   wait is bounded: resolve + connect by connect_timeout, each reply,
+//   write and handshake by reply_timeout.
+//
 //   Asio and OpenSSL stay inside src/net.
 
 #ifndef POSTHORN_NET_SEND_MESSAGE_H_

@@ -21,6 +21,20 @@
 //   at a time per connection; with io_threads > 1 they may be called
 //   concurrently for different connections.
 //
+// STANDARDS
+//   RFC 5321 (4.5.3.2 timeouts; 3.1 refusing a connection with 554 / 421),
+//   RFC 3207 STARTTLS, RFC 8314 implicit TLS, RFC 8996 (TLS 1.2 minimum),
+//   RFC 2920 PIPELINING (replies to one read are written together).
+//
+// SECURITY
+//   Exposed to anyone who can connect. Every buffer is bounded (a 16 KiB
+//   read buffer per connection, the session's own limits); every wait has
+//   a deadline (connect to first command, per command, data rate, writes,
+//   TLS handshakes). After STARTTLS nothing read in plaintext is used
+//   (CVE-2011-0411): the session drops its buffer and so does the driver.
+//   A handler that throws loses its connection, not the server. TLS files
+//   are read once, at Create().
+//
 // LIMITS AND TIMEOUTS
 //   max_connections: further clients get "421 4.3.2 Too many connections"
 //   and are closed. idle_timeout: no complete command for that long gives

@@ -19,7 +19,8 @@
 //   continuation lines whose code differs from the first (the first wins,
 //   as most clients do). Refuses: a line not starting with three digits, a
 //   first digit outside 2..5, a bare CR inside a line, a line over the
-//   limit, more lines than the limit. A refused reply is an error the client turns into "try later".
+//   limit, more lines than the limit. A refused reply is an error the
+//   client turns into "try later".
 //
 //   With enhanced codes expected, a code is split off a line only when its
 //   class equals the reply code's first digit and it is followed by SP or

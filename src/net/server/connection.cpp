@@ -84,6 +84,8 @@ Connection::Connection(ServerShared& shared,
           session_options.tls_active = true;
           session_options.tls_available = false;
         }
+        // A pipe or a descriptor pair cannot switch to TLS: do not offer it.
+        if (!transport_->CanStartTls()) session_options.tls_available = false;
         return session_options;
       }()),
       watchdog_(executor),

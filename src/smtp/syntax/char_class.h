@@ -13,9 +13,9 @@
 namespace posthorn::smtp::syntax_internal {
 
 enum CharClass : std::uint16_t {
-  kAlpha = 1 << 0,   // ALPHA
-  kDigit = 1 << 1,   // DIGIT
-  kHex = 1 << 2,     // HEXDIG (either case)
+  kAlpha = 1 << 0,  // ALPHA
+  kDigit = 1 << 1,  // DIGIT
+  kHex = 1 << 2,    // HEXDIG (either case)
   // RFC 5322 atext = ALPHA / DIGIT / "!" / "#" / "$" / "%" / "&" / "'" /
   //                  "*" / "+" / "-" / "/" / "=" / "?" / "^" / "_" / "`" /
   //                  "{" / "|" / "}" / "~"

@@ -62,25 +62,40 @@ std::optional<Verb> LookupVerb(std::string_view w) {
     std::uint32_t k = 0;
     for (char c : w) {
       if (!Is(c, kAlpha)) return std::nullopt;
-      k = (k << 8) | static_cast<std::uint32_t>(static_cast<unsigned char>(c) |
-                                                0x20u);
+      k = (k << 8) |
+          static_cast<std::uint32_t>(static_cast<unsigned char>(c) | 0x20u);
     }
     switch (k) {
-      case Key("helo"): return Verb::kHelo;
-      case Key("ehlo"): return Verb::kEhlo;
-      case Key("mail"): return Verb::kMail;
-      case Key("rcpt"): return Verb::kRcpt;
-      case Key("data"): return Verb::kData;
-      case Key("bdat"): return Verb::kBdat;
-      case Key("rset"): return Verb::kRset;
-      case Key("noop"): return Verb::kNoop;
-      case Key("quit"): return Verb::kQuit;
-      case Key("vrfy"): return Verb::kVrfy;
-      case Key("expn"): return Verb::kExpn;
-      case Key("help"): return Verb::kHelp;
-      case Key("etrn"): return Verb::kEtrn;
-      case Key("auth"): return Verb::kAuth;
-      default: return std::nullopt;
+      case Key("helo"):
+        return Verb::kHelo;
+      case Key("ehlo"):
+        return Verb::kEhlo;
+      case Key("mail"):
+        return Verb::kMail;
+      case Key("rcpt"):
+        return Verb::kRcpt;
+      case Key("data"):
+        return Verb::kData;
+      case Key("bdat"):
+        return Verb::kBdat;
+      case Key("rset"):
+        return Verb::kRset;
+      case Key("noop"):
+        return Verb::kNoop;
+      case Key("quit"):
+        return Verb::kQuit;
+      case Key("vrfy"):
+        return Verb::kVrfy;
+      case Key("expn"):
+        return Verb::kExpn;
+      case Key("help"):
+        return Verb::kHelp;
+      case Key("etrn"):
+        return Verb::kEtrn;
+      case Key("auth"):
+        return Verb::kAuth;
+      default:
+        return std::nullopt;
     }
   }
   if (w.size() == 8 && EqualsLower(w, "starttls")) return Verb::kStartTls;
@@ -101,9 +116,9 @@ Result PathFailure(Verb verb, const PathError& e) {
 
 Result ParamFailure(const ParamError& e) {
   if (e.keyword.empty()) return Error(e.code, e.enhanced, e.text);
-  return Error(e.code, e.enhanced,
-               fmt::format("{}: {}", e.text,
-                           e.keyword.substr(0, kMaxEchoedKeyword)));
+  return Error(
+      e.code, e.enhanced,
+      fmt::format("{}: {}", e.text, e.keyword.substr(0, kMaxEchoedKeyword)));
 }
 
 // MAIL FROM:<reverse-path> [SP Mail-parameters]
@@ -115,15 +130,17 @@ Result ParseMailOrRcpt(Command* cmd, std::string_view args,
   const std::string_view keyword = mail ? "from:" : "to:";
   if (args.size() < keyword.size() ||
       !EqualsLower(args.substr(0, keyword.size()), keyword)) {
-    return Error(501, "5.5.4",
-                 mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
+    return Error(
+        501, "5.5.4",
+        mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
   }
   std::size_t pos = keyword.size();
   // LENIENCY: "MAIL FROM: <a@b>" (spaces after the colon).
   while (pos < args.size() && args[pos] == ' ') ++pos;
   if (pos == args.size()) {
-    return Error(501, "5.5.4",
-                 mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
+    return Error(
+        501, "5.5.4",
+        mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
   }
   PathError path_error;
   if (args[pos] != '<') {
@@ -227,7 +244,8 @@ Result ParseBdat(Command* cmd, std::string_view args) {
   if (i == 0) return Error(501, "5.5.4", "Syntax: BDAT size [LAST]");
   std::string_view rest = args.substr(i);
   if (!rest.empty()) {
-    if (rest.front() != ' ') return Error(501, "5.5.4", "Syntax: BDAT size [LAST]");
+    if (rest.front() != ' ')
+      return Error(501, "5.5.4", "Syntax: BDAT size [LAST]");
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     if (!EqualsLower(rest, "last")) {
       return Error(501, "5.5.4", "Syntax: BDAT size [LAST]");
@@ -242,21 +260,36 @@ Result ParseBdat(Command* cmd, std::string_view args) {
 
 std::string_view VerbName(Verb verb) {
   switch (verb) {
-    case Verb::kHelo: return "HELO";
-    case Verb::kEhlo: return "EHLO";
-    case Verb::kMail: return "MAIL";
-    case Verb::kRcpt: return "RCPT";
-    case Verb::kData: return "DATA";
-    case Verb::kBdat: return "BDAT";
-    case Verb::kRset: return "RSET";
-    case Verb::kNoop: return "NOOP";
-    case Verb::kQuit: return "QUIT";
-    case Verb::kVrfy: return "VRFY";
-    case Verb::kExpn: return "EXPN";
-    case Verb::kHelp: return "HELP";
-    case Verb::kEtrn: return "ETRN";
-    case Verb::kStartTls: return "STARTTLS";
-    case Verb::kAuth: return "AUTH";
+    case Verb::kHelo:
+      return "HELO";
+    case Verb::kEhlo:
+      return "EHLO";
+    case Verb::kMail:
+      return "MAIL";
+    case Verb::kRcpt:
+      return "RCPT";
+    case Verb::kData:
+      return "DATA";
+    case Verb::kBdat:
+      return "BDAT";
+    case Verb::kRset:
+      return "RSET";
+    case Verb::kNoop:
+      return "NOOP";
+    case Verb::kQuit:
+      return "QUIT";
+    case Verb::kVrfy:
+      return "VRFY";
+    case Verb::kExpn:
+      return "EXPN";
+    case Verb::kHelp:
+      return "HELP";
+    case Verb::kEtrn:
+      return "ETRN";
+    case Verb::kStartTls:
+      return "STARTTLS";
+    case Verb::kAuth:
+      return "AUTH";
   }
   return "?";
 }
@@ -328,9 +361,9 @@ std::variant<Command, CommandError> ParseCommand(
     case Verb::kQuit:
     case Verb::kStartTls:
       if (!args.empty()) {
-        return Error(501, "5.5.4",
-                     fmt::format("Syntax: {} takes no arguments",
-                                 VerbName(*verb)));
+        return Error(
+            501, "5.5.4",
+            fmt::format("Syntax: {} takes no arguments", VerbName(*verb)));
       }
       return cmd;
     case Verb::kNoop:

@@ -13,8 +13,14 @@ namespace posthorn::smtp::syntax_internal {
 namespace {
 
 enum class Param : std::uint8_t {
-  kSize, kBody, kRet, kEnvid, kAuth, kSmtpUtf8,  // MAIL
-  kNotify, kOrcpt,                               // RCPT
+  kSize,
+  kBody,
+  kRet,
+  kEnvid,
+  kAuth,
+  kSmtpUtf8,  // MAIL
+  kNotify,
+  kOrcpt,  // RCPT
   kUnknown,
 };
 

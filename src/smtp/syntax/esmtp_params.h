@@ -17,10 +17,10 @@ inline constexpr std::size_t kMaxEnvid = 100;
 inline constexpr std::size_t kMaxOrcpt = 500;
 
 struct ParamError {
-  int code = 501;              // 501 bad syntax / value, 555 unknown / misplaced
+  int code = 501;  // 501 bad syntax / value, 555 unknown / misplaced
   const char* enhanced = "5.5.4";
-  const char* text = "";       // static reason
-  std::string_view keyword;    // the parameter concerned, a view of the line
+  const char* text = "";     // static reason
+  std::string_view keyword;  // the parameter concerned, a view of the line
 };
 
 // Parses the text after a MAIL or RCPT path: empty, or SP-separated

@@ -38,7 +38,8 @@ bool TakeUtf8(std::string_view s, std::size_t* i, PathError* error) {
 }
 
 //   Dot-string     = Atom *("."  Atom)
-//   Atom           = 1*atext                 ; RFC 6531: atext =/ UTF8-non-ascii
+//   Atom           = 1*atext                 ; RFC 6531: atext =/
+//   UTF8-non-ascii
 bool ScanDotString(std::string_view s, std::size_t* pos, bool* utf8,
                    PathError* error) {
   std::size_t i = *pos;
@@ -164,8 +165,8 @@ bool ScanDomain(std::string_view s, std::size_t* pos, bool allow_utf8,
 //   Mailbox        = Local-part "@" ( Domain / address-literal )
 //   Local-part     = Dot-string / Quoted-string
 // RFC 5321 4.1.1.3: "<Postmaster>" (any case) is a valid forward path.
-bool ParsePath(std::string_view s, std::size_t* pos, PathKind kind,
-               Path* path, PathError* error) {
+bool ParsePath(std::string_view s, std::size_t* pos, PathKind kind, Path* path,
+               PathError* error) {
   const std::size_t start = *pos;
   std::size_t i = start + 1;  // past '<'
   if (i < s.size() && s[i] == '>') {
@@ -262,8 +263,8 @@ bool ParsePath(std::string_view s, std::size_t* pos, PathKind kind,
   path->domain = domain;
   path->address_literal = literal;
   path->utf8 = utf8;
-  path->mailbox = s.substr(local_start, domain_start + domain.size() -
-                                            local_start);
+  path->mailbox =
+      s.substr(local_start, domain_start + domain.size() - local_start);
   *pos = i;
   return true;
 }

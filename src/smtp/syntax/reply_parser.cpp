@@ -51,8 +51,7 @@ bool ReplyParser::HandleLine(std::string_view line) {
     return false;
   }
   if (line[0] < '2' || line[0] > '5') {
-    status_ = absl::InvalidArgumentError(
-        "SMTP reply code outside 2xx..5xx");
+    status_ = absl::InvalidArgumentError("SMTP reply code outside 2xx..5xx");
     return false;
   }
   bool last = true;
@@ -67,8 +66,8 @@ bool ReplyParser::HandleLine(std::string_view line) {
     }
     text = line.substr(4);
   }
-  const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
-                   (line[2] - '0');
+  const int code =
+      (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   if (!in_reply_) {
     reply_ = Reply{};
     reply_.code = code;

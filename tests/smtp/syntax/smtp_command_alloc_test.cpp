@@ -37,7 +37,10 @@ TEST(AllocationTest, SuccessfulParsesDoNotAllocate) {
       "ENVID=QQ+2B1 AUTH=<>",
       "RCPT TO:<@r.example:user@[IPv6:2001:db8::1]> NOTIFY=SUCCESS,DELAY "
       "ORCPT=rfc822;user@x.example",
-      "DATA", "BDAT 4096 LAST", "AUTH PLAIN AGZyZWQAc2VjcmV0", "QUIT",
+      "DATA",
+      "BDAT 4096 LAST",
+      "AUTH PLAIN AGZyZWQAc2VjcmV0",
+      "QUIT",
   };
   for (std::string_view line : lines) {
     const long before = g_allocations.load();

@@ -39,8 +39,9 @@ TEST(MailParamsTest, NoneByDefault) {
 }
 
 TEST(MailParamsTest, AllTogether) {
-  auto p = Parse(M("SIZE=12345 BODY=8BITMIME RET=HDRS ENVID=QQ314159 "
-                   "AUTH=e+3Dmc2@example.com SMTPUTF8"));
+  auto p =
+      Parse(M("SIZE=12345 BODY=8BITMIME RET=HDRS ENVID=QQ314159 "
+              "AUTH=e+3Dmc2@example.com SMTPUTF8"));
   ASSERT_TRUE(p.ok);
   const MailParams& m = p.command.mail;
   EXPECT_EQ(m.size, 12345u);
@@ -89,9 +90,8 @@ TEST(MailParamsTest, Size) {
 }
 
 TEST(MailParamsTest, BodyAndRetValues) {
-  for (std::string_view bad :
-       {"BODY=8BIT", "BODY=", "BODY", "BODY=7BITX", "RET=ALL", "RET",
-        "RET=FULLY"}) {
+  for (std::string_view bad : {"BODY=8BIT", "BODY=", "BODY", "BODY=7BITX",
+                               "RET=ALL", "RET", "RET=FULLY"}) {
     EXPECT_EQ(Refuse(M(bad)).code, 501) << bad;
   }
 }
@@ -101,7 +101,8 @@ TEST(MailParamsTest, Envid) {
   EXPECT_EQ(Parse(M("ENVID=" + envid100)).command.mail.envid, envid100);
   EXPECT_EQ(Refuse(M("ENVID=" + envid100 + "e")).code, 501);
   EXPECT_EQ(Parse(M("ENVID=a+2Bb+20c")).command.mail.envid, "a+2Bb+20c");
-  for (std::string_view bad : {"ENVID=a+2", "ENVID=a+ZZ", "ENVID=a+", "ENVID"}) {
+  for (std::string_view bad :
+       {"ENVID=a+2", "ENVID=a+ZZ", "ENVID=a+", "ENVID"}) {
     EXPECT_EQ(Refuse(M(bad)).code, 501) << bad;
   }
 }
@@ -148,9 +149,8 @@ TEST(MailParamsTest, UnknownAndMisplacedAre555) {
 }
 
 TEST(MailParamsTest, MalformedParameterSyntax) {
-  for (std::string_view bad :
-       {"=5", "-SIZE=5", "SIZE==5", "SIZE=5=6", "SI/ZE=5", "SIZE=\xc3\xa9",
-        "BODY=7BIT,"}) {
+  for (std::string_view bad : {"=5", "-SIZE=5", "SIZE==5", "SIZE=5=6",
+                               "SI/ZE=5", "SIZE=\xc3\xa9", "BODY=7BIT,"}) {
     const CommandError e = Refuse(M(bad));
     EXPECT_EQ(e.code, 501) << bad;
   }
@@ -224,8 +224,8 @@ TEST(XtextTest, Decode) {
   EXPECT_EQ(DecodeXtext("+20+7E"), " ~");
   EXPECT_EQ(DecodeXtext("+00"), std::string(1, '\0'));
   EXPECT_EQ(DecodeXtext("+e9"), "\xe9");  // lower-case hex tolerated
-  for (std::string_view bad : {"+", "+2", "a+G0", "a b", "a=b", "\x7f",
-                               "\xc3\xa9", "+2+"}) {
+  for (std::string_view bad :
+       {"+", "+2", "a+G0", "a b", "a=b", "\x7f", "\xc3\xa9", "+2+"}) {
     EXPECT_FALSE(DecodeXtext(bad).has_value()) << bad;
   }
 }

@@ -78,8 +78,8 @@ TEST(PathTest, NullPathOnlyOnMail) {
 }
 
 TEST(PathTest, PostmasterOnlyOnRcpt) {
-  for (std::string_view line :
-       {"RCPT TO:<Postmaster>", "RCPT TO:<postmaster>", "RCPT TO:<POSTMASTER>"}) {
+  for (std::string_view line : {"RCPT TO:<Postmaster>", "RCPT TO:<postmaster>",
+                                "RCPT TO:<POSTMASTER>"}) {
     auto p = Parse(line);
     ASSERT_TRUE(p.ok) << line;
     EXPECT_TRUE(p.command.path.postmaster);
@@ -131,9 +131,8 @@ TEST(PathTest, QuotedLocalParts) {
 }
 
 TEST(PathTest, BadQuotedLocalParts) {
-  for (std::string_view path :
-       {R"(<"abc@x.y>)", R"(<"abc\>)", R"(<"a"b@x.y>)", R"(<"a"."b"@x.y>)",
-        R"(<a"b"@x.y>)"}) {
+  for (std::string_view path : {R"(<"abc@x.y>)", R"(<"abc\>)", R"(<"a"b@x.y>)",
+                                R"(<"a"."b"@x.y>)", R"(<a"b"@x.y>)"}) {
     EXPECT_EQ(Refuse(Rcpt(path)).code, 501) << path;
   }
   EXPECT_EQ(Refuse("RCPT TO:<\"ab\\").message,
@@ -143,8 +142,7 @@ TEST(PathTest, BadQuotedLocalParts) {
 TEST(PathTest, DotStringRules) {
   for (std::string_view path :
        {"<.a@x.y>", "<a.@x.y>", "<a..b@x.y>", "<@x.y>", "<a b@x.y>",
-        "<a(b)@x.y>", "<a,b@x.y>", "<a[b]@x.y>", "<a\\b@x.y>",
-        "<a@b@x.y>"}) {
+        "<a(b)@x.y>", "<a,b@x.y>", "<a[b]@x.y>", "<a\\b@x.y>", "<a@b@x.y>"}) {
     const CommandError e = Refuse(Mail(path));
     EXPECT_EQ(e.code, 501) << path;
     EXPECT_EQ(e.enhanced, "5.1.7") << path;
@@ -167,8 +165,9 @@ TEST(PathTest, DomainRules) {
     EXPECT_EQ(e.code, 501) << path;
     EXPECT_EQ(e.enhanced, "5.1.3") << path;
   }
-  EXPECT_EQ(Refuse("RCPT TO:<a@-x.y>").message,
-            "Bad recipient address syntax: domain label starts or ends with '-'");
+  EXPECT_EQ(
+      Refuse("RCPT TO:<a@-x.y>").message,
+      "Bad recipient address syntax: domain label starts or ends with '-'");
   EXPECT_EQ(Refuse("RCPT TO:<a@>").message,
             "Bad recipient address syntax: missing domain");
   EXPECT_EQ(Refuse("RCPT TO:<a@x>>").message,
@@ -180,7 +179,8 @@ TEST(PathTest, Cve20207247StringsAreRefused) {
   for (std::string_view line :
        {"MAIL FROM:<;sleep 66;>", "MAIL FROM:<;sleep 66;@example.com>",
         "MAIL FROM:<;ping -c 3 127.0.0.1;>",
-        "MAIL FROM:<;for i in 0 1 2 3 4 5 6 7 8 9 a b c d;do read r;done;sh;exit 0;>",
+        "MAIL FROM:<;for i in 0 1 2 3 4 5 6 7 8 9 a b c d;do read "
+        "r;done;sh;exit 0;>",
         "MAIL FROM:<`id`@example.com>x", "MAIL FROM:<$(id)@example.com>",
         "RCPT TO:<root;id@example.com>", "MAIL FROM:<a|b@c>d"}) {
     const CommandError e = Refuse(line);
@@ -237,24 +237,27 @@ TEST(AddressLiteralTest, Ipv6ValidForms) {
 TEST(AddressLiteralTest, Ipv6InvalidForms) {
   for (std::string_view bad : {
            "[IPv6:]",
-           "[IPv6:1:2:3:4:5:6:7]",          // seven groups, no ::
-           "[IPv6:1:2:3:4:5:6:7:8:9]",      // nine groups
-           "[IPv6:1:2:3:4:5:6:7::]",        // :: for a single group
+           "[IPv6:1:2:3:4:5:6:7]",      // seven groups, no ::
+           "[IPv6:1:2:3:4:5:6:7:8:9]",  // nine groups
+           "[IPv6:1:2:3:4:5:6:7::]",    // :: for a single group
            "[IPv6:1::2:3:4:5:6:7]",
-           "[IPv6:1::2::3]",                // two ::
-           "[IPv6::::]", "[IPv6:::::1]",
-           "[IPv6:12345::1]",               // five hex digits
+           "[IPv6:1::2::3]",  // two ::
+           "[IPv6::::]",
+           "[IPv6:::::1]",
+           "[IPv6:12345::1]",  // five hex digits
            "[IPv6:g::1]",
-           "[IPv6::1]",                     // single leading colon
-           "[IPv6:1:]",                     // single trailing colon
-           "[IPv6:1:2:3:4:5:192.0.2.1]",    // v4 after five groups
+           "[IPv6::1]",                   // single leading colon
+           "[IPv6:1:]",                   // single trailing colon
+           "[IPv6:1:2:3:4:5:192.0.2.1]",  // v4 after five groups
            "[IPv6:1:2:3:4:5:6:7:192.0.2.1]",
-           "[IPv6:1:2:3:4:5::192.0.2.1]",   // five groups + :: + v4
-           "[IPv6:::1.2.3]", "[IPv6:::256.1.1.1]",
-           "[IPv6:::1.2.3.4:1]",            // v4 must end the address
+           "[IPv6:1:2:3:4:5::192.0.2.1]",  // five groups + :: + v4
+           "[IPv6:::1.2.3]",
+           "[IPv6:::256.1.1.1]",
+           "[IPv6:::1.2.3.4:1]",  // v4 must end the address
            "[IPv6:1.2.3.4]",
-           "[IPv6:2001:db8::1%eth0]",       // zone ids are not SMTP
-           "[IPv6 :1::]", "[IPv6:1::2 ]",
+           "[IPv6:2001:db8::1%eth0]",  // zone ids are not SMTP
+           "[IPv6 :1::]",
+           "[IPv6:1::2 ]",
        }) {
     EXPECT_FALSE(IsValidAddressLiteral(bad)) << bad;
     EXPECT_EQ(Refuse(Rcpt("<u@" + std::string(bad) + ">")).code, 501) << bad;
@@ -264,8 +267,10 @@ TEST(AddressLiteralTest, Ipv6InvalidForms) {
 TEST(AddressLiteralTest, GeneralAddressLiteral) {
   EXPECT_TRUE(IsValidAddressLiteral("[x-tag:some.content]"));
   EXPECT_TRUE(IsValidAddressLiteral("[Tag9:~!@#]"));
-  EXPECT_TRUE(Parse("RCPT TO:<u@[x400:c=us;a=att]>").command.path.address_literal);
-  EXPECT_FALSE(IsValidAddressLiteral("[tag-:x]"));    // Ldh-str ends with a Let-dig
+  EXPECT_TRUE(
+      Parse("RCPT TO:<u@[x400:c=us;a=att]>").command.path.address_literal);
+  EXPECT_FALSE(
+      IsValidAddressLiteral("[tag-:x]"));  // Ldh-str ends with a Let-dig
   EXPECT_FALSE(IsValidAddressLiteral("[:x]"));
   EXPECT_FALSE(IsValidAddressLiteral("[tag:]"));
   EXPECT_FALSE(IsValidAddressLiteral("[t_g:x]"));
@@ -282,7 +287,9 @@ TEST(DomainValidatorTest, IsValidDomain) {
   EXPECT_TRUE(IsValidDomain("[IPv6:::1]"));
   for (std::string_view bad :
        {"", ".", "a.", ".a", "a..b", "-a", "a-", "a_b", "a b", "[1.2.3]",
-        "b\xc3\xbc" "cher.example", "a.b\n"}) {
+        "b\xc3\xbc"
+        "cher.example",
+        "a.b\n"}) {
     EXPECT_FALSE(IsValidDomain(bad)) << bad;
   }
   const std::string label63(63, 'a');
@@ -335,7 +342,8 @@ TEST(LengthLimitTest, PathAndDomain) {
   ASSERT_EQ(path257.size(), 257u);
   const CommandError e = Refuse(Rcpt(path257));
   EXPECT_EQ(e.code, 501);
-  EXPECT_EQ(e.message, "Bad recipient address syntax: path longer than 256 octets");
+  EXPECT_EQ(e.message,
+            "Bad recipient address syntax: path longer than 256 octets");
 
   const std::string d255 = label + "." + label + "." + label + "." + label;
   const CommandError big = Refuse(Rcpt("<a@" + d255 + ".x>"));
@@ -350,7 +358,9 @@ TEST(LengthLimitTest, PathAndDomain) {
 }
 
 TEST(Utf8PathTest, NeedsSmtpUtf8OnMail) {
-  const std::string line = "MAIL FROM:<j\xc3\xbcrgen@b\xc3\xbc" "cher.example>";
+  const std::string line =
+      "MAIL FROM:<j\xc3\xbcrgen@b\xc3\xbc"
+      "cher.example>";
   const CommandError e = Refuse(line);
   EXPECT_EQ(e.code, 501);
   EXPECT_EQ(e.enhanced, "5.5.4");
@@ -359,7 +369,9 @@ TEST(Utf8PathTest, NeedsSmtpUtf8OnMail) {
   ASSERT_TRUE(p.ok);
   EXPECT_TRUE(p.command.path.utf8);
   EXPECT_TRUE(p.command.mail.smtputf8);
-  EXPECT_EQ(p.command.path.domain, "b\xc3\xbc" "cher.example");
+  EXPECT_EQ(p.command.path.domain,
+            "b\xc3\xbc"
+            "cher.example");
   // The session's option does not stand in for the MAIL parameter.
   CommandOptions options;
   options.smtputf8 = true;
@@ -389,7 +401,7 @@ TEST(Utf8PathTest, InvalidUtf8IsRefusedEvenWithSmtpUtf8) {
            "RCPT TO:<\xed\xa0\x80@x.y>",      // surrogate
            "RCPT TO:<\xf4\x90\x80\x80@x.y>",  // over U+10FFFF
            "RCPT TO:<\xff@x.y>",
-           "RCPT TO:<\x80@x.y>",              // lone continuation
+           "RCPT TO:<\x80@x.y>",  // lone continuation
            "RCPT TO:<a@x\xc3>",
        }) {
     const CommandError e = Refuse(bad, options);

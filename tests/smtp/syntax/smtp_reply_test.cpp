@@ -180,9 +180,9 @@ TEST(ReplyParserTest, EnhancedCodesOnEveryLineAreStripped) {
       true);
   ASSERT_EQ(c.replies.size(), 1u);
   EXPECT_EQ(c.replies[0].enhanced, "5.7.1");
-  EXPECT_EQ(c.replies[0].lines,
-            (std::vector<std::string>{"Message refused", "see https://x/",
-                                      "bye"}));
+  EXPECT_EQ(
+      c.replies[0].lines,
+      (std::vector<std::string>{"Message refused", "see https://x/", "bye"}));
   // The round trip through FormatReply is exact.
   EXPECT_EQ(FormatReply(c.replies[0]),
             "550-5.7.1 Message refused\r\n550-5.7.1 see https://x/\r\n"
