@@ -65,7 +65,7 @@ constexpr std::string_view kUsage =
     "                        [--auth USER:PASS] [--plaintext-auth]\n"
     "                        [--listen-tls ADDR:PORT] [--hostname NAME]\n"
     "                        [--timeout SECONDS] [--max-connections N]\n"
-    "                        [--threads N]\n"
+    "                        [--threads N] [--greet-pause MS]\n"
     "\n"
     "Accepts any mail and writes each message to FOLDER/<name>.eml (the\n"
     "bytes received, dot-unstuffed) with its envelope in <name>.eml.env\n"
@@ -75,7 +75,9 @@ constexpr std::string_view kUsage =
     "  --received        prepend a Received: line to each stored message\n"
     "  --max-size BYTES  message size limit (SIZE), 0 = none\n"
     "  --auth USER:PASS  offer AUTH PLAIN/LOGIN with this credential\n"
-    "  --plaintext-auth  allow AUTH without TLS\n";
+    "  --plaintext-auth  allow AUTH without TLS\n"
+    "  --greet-pause MS  wait before the greeting; a client that talks\n"
+    "                    first gets 554 5.5.0 (PREGREET), 0 = greet at once\n";
 
 struct Config {
   net::SmtpServerOptions server;
@@ -154,8 +156,12 @@ Config ParseArguments(int argc, char** argv) {
     } else if (arg == "--max-connections") {
       config.server.max_connections = ParseNumber(arg, value(), 1'000'000);
       if (config.server.max_connections == 0) UsageError("--max-connections 0");
+    } else if (arg == "--greet-pause") {
+      config.server.greet_pause =
+          std::chrono::milliseconds(ParseNumber(arg, value(), 60'000));
     } else if (arg == "--threads") {
-      config.server.io_threads = static_cast<int>(ParseNumber(arg, value(), 64));
+      config.server.io_threads =
+          static_cast<int>(ParseNumber(arg, value(), 64));
       if (config.server.io_threads == 0) UsageError("--threads 0");
     } else {
       UsageError(fmt::format("unknown argument \"{}\"", arg));
@@ -294,9 +300,12 @@ int Main(int argc, char** argv) {
   std::fflush(stdout);
 
   const absl::Status run = (*server)->Run();
+  const auto connections =
+      static_cast<unsigned long long>((*server)->connections_accepted());
+  const auto messages =
+      static_cast<unsigned long long>((*server)->messages_accepted());
   std::fprintf(stderr, "smtp_sink_server: %llu connections, %llu messages\n",
-               static_cast<unsigned long long>((*server)->connections_accepted()),
-               static_cast<unsigned long long>((*server)->messages_accepted()));
+               connections, messages);
   if (!run.ok()) {
     std::fprintf(stderr, "smtp_sink_server: %s\n",
                  std::string(run.message()).c_str());

@@ -6,7 +6,7 @@ packages=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev python3
   libabsl-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   libgmime-3.0-dev libmimetic-dev
-  libasio-dev openssl curl swaks
+  libasio-dev openssl curl swaks libnet-ssleay-perl libio-socket-ssl-perl
 )
 
 install_missing() {

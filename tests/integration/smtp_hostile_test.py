@@ -203,7 +203,18 @@ class StartTlsInjectionTest(SinkCase):
         self.assertEqual(code // 100, 5, lines)
 
 
-class PipeliningViolationTest(SinkCase):
+class PregreetTest(SinkCase):
+    # The check needs a greeting pause (PREGREET, like Postfix's
+    # postscreen_greet_wait); without one the server greets at once.
+    sink_args = ("--greet-pause", "1500")
+
+    def test_polite_client_is_greeted_after_the_pause(self):
+        c = self.client()
+        code, lines = c.reply()
+        self.assertEqual(code, 220, lines)
+        c.send(b"EHLO polite.example\r\n")
+        self.assertEqual(c.reply()[0], 250)
+
     def test_talk_before_greeting(self):
         # The EHLO is on the wire before the server could have greeted:
         # the first reply must be the refusal, not a 220.
@@ -216,6 +227,8 @@ class PipeliningViolationTest(SinkCase):
         self.assertTrue(lines[0].startswith(b"554 5.5.0"), lines)
         self.assertNotIn(b"250", c.read_until_close())
 
+
+class PipeliningViolationTest(SinkCase):
     def test_pipelining_after_ehlo(self):
         c = self.greeted(ehlo=False)
         c.send(b"EHLO client.example\r\nMAIL FROM:<a@x.example>\r\n")

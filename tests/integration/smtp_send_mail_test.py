@@ -42,9 +42,12 @@ class SendMailCase(unittest.TestCase):
         args += list(extra)
         if stdin is None:
             args.append(self.write(data))
-            return sup.run(args)
-        args.append("-")
-        return sup.run(args, input=stdin)
+            result = sup.run(args)
+        else:
+            args.append("-")
+            result = sup.run(args, input=stdin)
+        sup.check_sanitizers(result.stderr, "send_mail")
+        return result
 
     def assertPermanent(self, result):
         self.assertNotIn(result.returncode, (0, EX_TEMPFAIL, EX_USAGE),

@@ -22,6 +22,7 @@ What is here:
 All traffic stays on 127.0.0.1 / ::1; every wait is bounded.
 """
 
+import atexit
 import json
 import os
 import re
@@ -85,6 +86,7 @@ def make_cert():
     with _cert_lock:
         if _cert_dir is None:
             d = tempfile.mkdtemp(prefix="posthorn-cert-")
+            atexit.register(shutil.rmtree, d, True)
             subprocess.run(
                 ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                  "-subj", "/CN=localhost", "-days", "1",
@@ -167,6 +169,21 @@ class Stored:
 
 # ---------------------------------------------------------------------------
 # The real smtp_sink_server
+
+# What AddressSanitizer, LeakSanitizer and UBSan print (builds with
+# -Db_sanitize=address,undefined): any of it fails the test.
+_SANITIZER_RE = re.compile(rb"ERROR: (Address|Leak)Sanitizer|"
+                           rb"runtime error: |SUMMARY: \w+Sanitizer")
+
+
+def check_sanitizers(stderr, what):
+    m = _SANITIZER_RE.search(stderr or b"")
+    if m:
+        start = max(0, m.start() - 200)
+        raise AssertionError("%s: sanitizer report:\n%s" %
+                             (what, stderr[start:start + 4000].decode(
+                                 "utf-8", "replace")))
+
 
 _LISTEN_RE = re.compile(r"listening on (\S+)")
 
@@ -263,13 +280,20 @@ class SinkServer:
             return None
 
     def stop(self):
+        """Kills the server; fails if a sanitizer reported anything."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 pass
+        try:
+            with open(self.stderr_path, "rb") as f:
+                stderr = f.read()
+        except OSError:
+            stderr = b""
         shutil.rmtree(self.dir, ignore_errors=True)
+        check_sanitizers(stderr, "smtp_sink_server")
 
     def names(self):
         return sorted(n for n in os.listdir(self.maildir)

@@ -63,7 +63,8 @@ TEST_F(MemoryStreamTest, RunsAWholeSession) {
   auto go = client->ReadUntil("354 ", kWait);
   ASSERT_TRUE(go.ok()) << go.status();
   ASSERT_TRUE(client->ReadUntil("\r\n", kWait).ok());
-  ASSERT_TRUE(client->Write("Subject: memory\r\n\r\n..dot\r\n.\r\nQUIT\r\n").ok());
+  ASSERT_TRUE(
+      client->Write("Subject: memory\r\n\r\n..dot\r\n.\r\nQUIT\r\n").ok());
   auto rest = client->ReadToEnd(kWait);
   ASSERT_TRUE(rest.ok()) << rest.status();
   EXPECT_THAT(*rest, StartsWith("250 2.0.0 Ok: queued as T1\r\n221"));

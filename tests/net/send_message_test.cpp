@@ -25,7 +25,9 @@ using ::testing::HasSubstr;
 smtp::ClientEnvelope Envelope(std::initializer_list<const char*> to) {
   smtp::ClientEnvelope envelope;
   envelope.mail_from = "a@example.org";
-  for (const char* address : to) envelope.recipients.push_back({address, {}, {}});
+  for (const char* address : to) {
+    envelope.recipients.push_back({address, {}, {}});
+  }
   return envelope;
 }
 
@@ -189,7 +191,8 @@ TEST_F(SendMessageTest, ABodyReaderErrorIsAStatusAndNothingIsStored) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
   // The server saw the connection drop in DATA (bounded wait).
   const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (handler_.aborted() == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (handler_.aborted() == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(handler_.aborted(), 1);

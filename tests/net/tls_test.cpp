@@ -204,7 +204,8 @@ TEST_F(TlsTest, CommandsInjectedBeforeTheHandshakeAreDiscarded) {
   auto ehlo = client->ReadReply();
   ASSERT_TRUE(ehlo.ok());
   EXPECT_THAT(*ehlo, HasSubstr("STARTTLS"));
-  ASSERT_TRUE(client->Send("STARTTLS\r\nMAIL FROM:<evil@example.org>\r\n").ok());
+  ASSERT_TRUE(
+      client->Send("STARTTLS\r\nMAIL FROM:<evil@example.org>\r\n").ok());
   auto ready = client->ReadReply();
   ASSERT_TRUE(ready.ok()) << ready.status();
   EXPECT_THAT(*ready, StartsWith("220"));

@@ -83,6 +83,12 @@ struct SmtpServerOptions {
   std::chrono::seconds data_rate_grace{30};
   std::chrono::seconds shutdown_grace{10};
   std::chrono::milliseconds error_penalty{1000};  // sleep when penalty()
+  // PREGREET check (Postfix postscreen_greet_wait): wait this long before
+  // the greeting; a client that sends anything meanwhile talked before it
+  // was greeted (RFC 5321 3.1) and gets "554 5.5.0" and a close. 0 (the
+  // default) greets at once, so every connection pays no latency; an MTA
+  // facing the Internet sets a second or more.
+  std::chrono::milliseconds greet_pause{0};
   int io_threads = 1;
   bool handle_signals = true;  // SIGTERM / SIGINT stop the server
 };

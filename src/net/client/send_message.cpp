@@ -265,9 +265,10 @@ asio::awaitable<bool> Sender::HandleEvents() {
           if (status.code() == absl::StatusCode::kInvalidArgument) {
             local_error_ = status;  // the caller's mistake: not a result
           } else {
-            result_ = Failure(envelope_,
-                              smtp::MakeReply(554, "5.5.0", std::string(status.message())),
-                              smtp::Outcome::kPermanent);
+            result_ = Failure(
+                envelope_,
+                smtp::MakeReply(554, "5.5.0", std::string(status.message())),
+                smtp::Outcome::kPermanent);
           }
           client_.Quit();
         }
@@ -307,9 +308,10 @@ smtp::TransactionResult Sender::EndedEarly() const {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kUnauthenticated:
-      return Failure(envelope_,
-                     smtp::MakeReply(530, "5.7.0", std::string(status.message())),
-                     smtp::Outcome::kPermanent);
+      return Failure(
+          envelope_,
+          smtp::MakeReply(530, "5.7.0", std::string(status.message())),
+          smtp::Outcome::kPermanent);
     default:
       return Transient(envelope_, "4.4.2",
                        status.ok() ? std::string("connection closed early")

@@ -129,7 +129,10 @@ void Connection::ForceClose() {
 }
 
 void Connection::EnsureBuffer() {
-  if (!buffer_) buffer_ = std::make_unique<char[]>(kReadBufferSize);
+  // Not zeroed: the memset would cost more than the read that fills it.
+  if (!buffer_) {
+    buffer_ = std::make_unique_for_overwrite<char[]>(kReadBufferSize);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -203,6 +206,8 @@ asio::awaitable<void> Connection::Serve() {
         smtp::MakeReply(421, "4.3.2", "Too many connections"));
   } else if (auto refusal = shared_.handler->OnConnect(peer_)) {
     session_.StartRefused(std::move(*refusal));
+  } else if (options_.greet_pause.count() > 0) {
+    if (!co_await GreetPause()) co_return;
   } else {
     session_.Start();
   }
@@ -248,6 +253,34 @@ asio::awaitable<void> Connection::Serve() {
       co_return;
     }
   }
+}
+
+asio::awaitable<bool> Connection::GreetPause() {
+  // Reads with the pause as deadline: the watchdog cancels the read when
+  // the client kept quiet, which is the polite case.
+  EnsureBuffer();
+  SetDeadline(Clock::now() + options_.greet_pause);
+  reading_ = true;
+  const IoResult read =
+      co_await transport_->ReadSome(buffer_.get(), kReadBufferSize);
+  reading_ = false;
+  if (force_closed_) co_return false;
+  if (!read.ec) {
+    // Bytes before the greeting: the session answers 554 5.5.0 and closes.
+    (void)session_.Receive(std::string_view(buffer_.get(), read.bytes));
+    HandleEvents();
+    co_return true;
+  }
+  if (read.ec != asio::error::operation_aborted) co_return false;  // EOF
+  if (shutdown_requested_ && !timed_out_) {
+    session_.StartRefused(
+        smtp::MakeReply(421, "4.3.2", "Service shutting down"));
+    co_return true;
+  }
+  timed_out_ = false;
+  session_.Start();
+  SetDeadline(Clock::now() + options_.idle_timeout);
+  co_return true;
 }
 
 asio::awaitable<bool> Connection::Flush() {

@@ -96,6 +96,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> Serve();
   // Writes what the session queued; false when the connection is gone.
+  // PREGREET: waits greet_pause for a client that talks first; false
+  // when the connection ended meanwhile.
+  asio::awaitable<bool> GreetPause();
   asio::awaitable<bool> Flush();
   // Feeds one read; false when the connection must end now.
   asio::awaitable<bool> Feed(std::string_view chunk);

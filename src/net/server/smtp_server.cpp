@@ -260,7 +260,8 @@ asio::awaitable<void> SmtpServer::Impl::AcceptLoop(Listener* listener) {
       // moment is not.
       asio::steady_timer backoff(listener->acceptor.get_executor(),
                                  kAcceptBackoff);
-      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await backoff.async_wait(
+          asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     SetConnectionOptions(socket);

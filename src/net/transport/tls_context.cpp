@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<asio::ssl::context>> NewContext(
 std::string TlsErrorText(const std::error_code& ec) {
   std::string text = ec.message();
   if (ec.category() == asio::error::get_ssl_category()) {
-    // The reason string alone, e.g. "no such file" from ERR_reason_error_string.
+    // The reason alone ("no such file"), from ERR_reason_error_string.
     const char* reason =
         ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
     if (reason != nullptr) text = reason;
