@@ -68,6 +68,22 @@ class CurlCase(unittest.TestCase):
 
 
 class CurlPlainTest(CurlCase):
+    def test_url_without_path(self):
+        # With no domain in the URL, curl says EHLO with the uploaded
+        # file's name ("hola_root.eml"), which is no RFC 5321 domain:
+        # accepted like Postfix does, carried as data.
+        path = self.write(b"Subject: no path\r\n\r\nx\r\n",
+                          name="hola_root.eml")
+        result = sup.run([CURL, "-sS", "--max-time", "60",
+                          "smtp://%s" % self.server.address,
+                          "--mail-from", "a@x.example",
+                          "--mail-rcpt", "b@y.example", "-T", path])
+        self.assertEqual(result.returncode, 0,
+                         (result.stderr, self.server.diagnostics()))
+        stored = self.server.wait_messages(1)
+        self.assertEqual([m.data for m in stored],
+                         [b"Subject: no path\r\n\r\nx\r\n"])
+
     def test_crlf_file(self):
         self.assertSent(b"Subject: curl\r\nFrom: a@x.example\r\n\r\n"
                         b"hello\r\nworld\r\n")

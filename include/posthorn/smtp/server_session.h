@@ -125,6 +125,11 @@ struct ServerOptions {
   bool expn_enabled = false;         // false: 502 5.5.1; true: kExpn event
   bool etrn_enabled = true;          // kEtrn event
   bool smtputf8_enabled = true;      // announce and accept SMTPUTF8
+  // HELO/EHLO argument: true demands an RFC 5321 Domain or
+  // address-literal (501 otherwise). Off by default, as in Postfix: real
+  // clients send names with '_' or a bare word (curl sends the uploaded
+  // file's name); the argument is carried as data either way.
+  bool strict_helo = false;
   bool dsn_enabled = true;           // announce DSN, accept its params
   // HELP text, one reply line each; empty: a short built-in text.
   std::vector<std::string> help_lines;

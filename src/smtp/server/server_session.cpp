@@ -532,6 +532,7 @@ void ServerSession::Impl::HandleLine(const wire::Line& line, bool more_input) {
 void ServerSession::Impl::HandleCommand(bool more_input) {
   CommandOptions parse_options;
   parse_options.smtputf8 = mail_smtputf8_;
+  parse_options.lenient_helo = !options_.strict_helo;
   auto parsed = ParseCommand(cmd_buf_, parse_options);
   if (auto* error = std::get_if<CommandError>(&parsed)) {
     SendError(error->code, error->enhanced, error->message);

@@ -184,6 +184,7 @@ inline std::string Parse(std::string_view text, Transcript* t) {
         ServerLimits& l = o.limits;
         if (key == "start") start = ParseBool(val);
         else if (key == "hostname") o.hostname = val;
+        else if (key == "strict_helo") o.strict_helo = ParseBool(val);
         else if (key == "greeting") o.greeting = val;
         else if (key == "bare_newline") o.bare_newline = val == "normalize" ? wire::BareNewlinePolicy::kNormalize : wire::BareNewlinePolicy::kReject;
         else if (key == "enforce_text_line_limit") o.enforce_text_line_limit = ParseBool(val);
