@@ -1,0 +1,129 @@
+// tests/store/queue/queue_test_util.h — fixtures shared by the queue tests:
+// a fresh temporary folder, sample envelopes, one-call enqueue and reads.
+
+#ifndef POSTHORN_TESTS_STORE_QUEUE_QUEUE_TEST_UTIL_H_
+#define POSTHORN_TESTS_STORE_QUEUE_QUEUE_TEST_UTIL_H_
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "posthorn/store/message_reader.h"
+#include "posthorn/store/queue.h"
+
+namespace posthorn::store::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr && *base != '\0'
+                                          ? base
+                                          : "/tmp") +
+                          "/posthorn-queue-XXXXXX";
+    char* made = ::mkdtemp(pattern.data());
+    if (made == nullptr) std::abort();
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Sub(std::string_view name) const {
+    return path_ + "/" + std::string(name);
+  }
+
+ private:
+  std::string path_;
+};
+
+// Names in a folder, sorted ("." and ".." left out); empty when missing.
+inline std::vector<std::string> FolderNames(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Times in envelopes are kept to the microsecond.
+inline absl::Time SampleTime(std::int64_t seconds) {
+  return absl::FromUnixMicros(seconds * 1'000'000 + 123'456);
+}
+
+inline QueueEnvelope SampleEnvelope(std::string_view sender = "alice@example.org",
+                                    int recipients = 2) {
+  QueueEnvelope e;
+  e.sender = std::string(sender);
+  e.envid = "ENV-1";
+  e.received_from = "mx.example.net [192.0.2.1]";
+  e.arrival = SampleTime(1'700'000'000);
+  for (int i = 0; i < recipients; ++i) {
+    QueuedRecipient r;
+    r.address = "rcpt" + std::to_string(i) + "@example.com";
+    e.recipients.push_back(r);
+  }
+  return e;
+}
+
+inline absl::StatusOr<std::string> Enqueue(Queue& queue,
+                                           const QueueEnvelope& envelope,
+                                           std::string_view data) {
+  auto writer = queue.BeginEnqueue(envelope);
+  if (!writer.ok()) return writer.status();
+  // Two writes, to exercise streaming.
+  absl::Status status = (*writer)->Write(data.substr(0, data.size() / 2));
+  if (!status.ok()) return status;
+  status = (*writer)->Write(data.substr(data.size() / 2));
+  if (!status.ok()) return status;
+  return (*writer)->Commit();
+}
+
+inline absl::StatusOr<std::string> ReadData(QueueLease& lease) {
+  auto reader = lease.OpenData();
+  if (!reader.ok()) return reader.status();
+  return ReadAll(**reader);
+}
+
+// Everything but id and size, which the queue sets.
+inline void ExpectSameEnvelope(const QueueEnvelope& a, const QueueEnvelope& b) {
+  EXPECT_EQ(a.sender, b.sender);
+  EXPECT_EQ(a.envid, b.envid);
+  EXPECT_EQ(a.ret_headers_only, b.ret_headers_only);
+  EXPECT_EQ(a.received_from, b.received_from);
+  EXPECT_EQ(a.arrival, b.arrival);
+  EXPECT_EQ(a.attempts, b.attempts);
+  EXPECT_EQ(a.next_attempt, b.next_attempt);
+  EXPECT_EQ(a.delay_warned, b.delay_warned);
+  ASSERT_EQ(a.recipients.size(), b.recipients.size());
+  for (std::size_t i = 0; i < a.recipients.size(); ++i) {
+    const QueuedRecipient& x = a.recipients[i];
+    const QueuedRecipient& y = b.recipients[i];
+    EXPECT_EQ(x.address, y.address) << i;
+    EXPECT_EQ(x.orcpt, y.orcpt) << i;
+    EXPECT_EQ(x.notify_success, y.notify_success) << i;
+    EXPECT_EQ(x.notify_failure, y.notify_failure) << i;
+    EXPECT_EQ(x.notify_delay, y.notify_delay) << i;
+    EXPECT_EQ(x.state, y.state) << i;
+    EXPECT_EQ(x.last_reply, y.last_reply) << i;
+    EXPECT_EQ(x.remote_host, y.remote_host) << i;
+    EXPECT_EQ(x.dsn_sent, y.dsn_sent) << i;
+  }
+}
+
+}  // namespace posthorn::store::testing
+
+#endif  // POSTHORN_TESTS_STORE_QUEUE_QUEUE_TEST_UTIL_H_
