@@ -226,7 +226,7 @@ std::variant<Command, CommandError> ParseCommand(std::string_view line,
       }
       return cmd;
     case Shape::kMsg:
-      if (!want(1, 1)) return Error(Kind::kSyntax, "message number required");
+      if (!want(1, 1)) return Error(Kind::kSyntax, "one message number required");
       if (!message(tokens.items[0], &cmd.message)) {
         return Error(Kind::kBadMessageNumber, "invalid message number");
       }
