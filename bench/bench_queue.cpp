@@ -115,7 +115,9 @@ void BM_Enqueue(benchmark::State& state) {
   }
   QueueEnvelope envelope;
   envelope.sender = "bench@example.org";
-  envelope.recipients.push_back(QueuedRecipient{.address = "to@example.com"});
+  QueuedRecipient recipient;
+  recipient.address = "to@example.com";
+  envelope.recipients.push_back(recipient);
   for (auto _ : state) {
     auto writer = shared_queue->BeginEnqueue(envelope);
     if (!writer.ok() || !(*writer)->Write(kMessage).ok() ||
@@ -149,12 +151,19 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     }
   }
 
-  double Rate(const std::string& prefix) const {
+  // The median rate of the run whose name starts with `prefix` and ends
+  // with `suffix` (names carry options such as "/min_time:2.000").
+  double Rate(const std::string& prefix, const std::string& suffix) const {
+    auto matches = [&](const std::string& name) {
+      return name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
+             name.compare(name.size() - suffix.size(), suffix.size(),
+                          suffix) == 0;
+    };
     for (const auto& [name, value] : medians_) {
-      if (name.rfind(prefix, 0) == 0) return value;
+      if (matches(name)) return value;
     }
     for (const auto& [name, values] : singles_) {
-      if (name.rfind(prefix, 0) == 0) {
+      if (matches(name)) {
         std::vector<double> sorted = values;
         std::sort(sorted.begin(), sorted.end());
         return sorted[sorted.size() / 2];
@@ -164,13 +173,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   }
 
   void PrintSummary() const {
-    double create = Rate("raw/create_write_fsync");
-    double datasync = Rate("raw/fdatasync");
+    double create = Rate("raw/create_write_fsync", "");
+    double datasync = Rate("raw/fdatasync", "");
     std::printf("\nbaseline create+write+fsync+fsync folder: %.0f/s\n", create);
     std::printf("baseline fdatasync of one file:           %.0f/s\n", datasync);
     for (int threads : {1, 10, 50}) {
-      double rate = Rate("queue/enqueue_4k/real_time/threads:" +
-                         std::to_string(threads));
+      double rate =
+          Rate("queue/enqueue_4k", "/threads:" + std::to_string(threads));
       if (rate == 0) continue;
       std::printf(
           "enqueue 4 KiB, %2d threads: %7.0f msg/s  ratio %.2f vs create "

@@ -4,7 +4,10 @@
 //   A Mailstore that keeps everything in the process: for tests of code
 //   above the store, and for programs that embed a POP3 server over their
 //   own data. Same guarantees as the file stores except durability; thread
-//   safe.
+//   safe. Messages are kept with LF line ends and read back exactly as the
+//   Maildir store reads them; UIDs are "m<n>", never reused while the
+//   store lives; an empty message is refused. Sessions and readers may
+//   outlive the store.
 
 #ifndef POSTHORN_STORE_MEMORY_STORE_H_
 #define POSTHORN_STORE_MEMORY_STORE_H_

@@ -87,9 +87,12 @@ absl::Status ReplayCommitJournal(const MaildirPaths& paths, bool fsync) {
     std::string_view line = rest.substr(0, end);
     rest.remove_prefix(std::min(end + 1, rest.size()));
     if (!IsJournalEntry(line)) continue;
-    if (auto s = fs::Unlink(fs::JoinPath(paths.user_dir, line)); !s.ok()) {
-      return s;
-    }
+    // Only regular files: a journal naming a folder or a symlink is not
+    // one Commit() wrote; it must not stop the maildrop from opening.
+    std::string path = fs::JoinPath(paths.user_dir, line);
+    auto st = fs::LStat(path);
+    if (!st.ok() || !S_ISREG(st->st_mode)) continue;
+    if (auto s = fs::Unlink(path); !s.ok()) return s;
   }
   if (fsync) {
     if (auto s = fs::FsyncDir(paths.new_dir); !s.ok()) return s;

@@ -90,6 +90,15 @@ void MoveToCorrupt(QueueContext& context, const std::string& id,
     context.problems.Add(fmt::format("{}: {} (left in place: leased)", env_path, reason));
     return;
   }
+  // The data first: killed after it, the envelope is left without data and
+  // the next recovery moves it too. (The other order would leave the data
+  // as an orphan, which recovery deletes.)
+  std::string what = "envelope";
+  if (data_lock.ok()) {
+    absl::Status data_moved =
+        fs::Rename(data_path, FreeCorruptName(context, id + ".data"));
+    if (data_moved.ok()) what = "envelope and data";
+  }
   absl::Status moved = fs::Rename(env_path, FreeCorruptName(context,
                                                             id + ".env"));
   if (!moved.ok()) {
@@ -97,12 +106,6 @@ void MoveToCorrupt(QueueContext& context, const std::string& id,
                                      env_path, reason,
                                      std::string(moved.message())));
     return;
-  }
-  std::string what = "envelope";
-  if (data_lock.ok()) {
-    absl::Status data_moved =
-        fs::Rename(data_path, FreeCorruptName(context, id + ".data"));
-    if (data_moved.ok()) what = "envelope and data";
   }
   context.problems.Add(fmt::format("{}: {} ({} moved to {})", env_path,
                                    reason, what, context.corrupt_dir));

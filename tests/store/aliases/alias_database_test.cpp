@@ -53,7 +53,7 @@ TEST(AliasDatabase, CompileThenLookUp) {
   ::chmod(aliases.c_str(), 0640);
   auto compiled = CompileAliasDatabase(aliases);
   ASSERT_TRUE(compiled.ok()) << compiled.status();
-  EXPECT_EQ(compiled->aliases, 6u);
+  EXPECT_EQ(compiled->aliases, 5u);
   EXPECT_TRUE(compiled->warnings.empty());
   // One file, the text's permission bits, no lock file, no temporaries.
   EXPECT_EQ(dbtest::ModeOf(aliases + ".lmdb"), 0640u);

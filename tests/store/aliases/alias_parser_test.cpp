@@ -41,7 +41,7 @@ TEST(AliasParser, HeaderExample) {
       "archive:    /var/mail/archive         # file target\n"
       "bugs:       \"|/usr/bin/bug-tracker\"   # program target\n"
       "owner-list: alice                     # errors for `list` go here\n");
-  ASSERT_EQ(file.entries.size(), 8u);
+  ASSERT_EQ(file.entries.size(), 7u);
   EXPECT_TRUE(file.warnings.empty());
   EXPECT_EQ(file.entries[0].name, "postmaster");
   EXPECT_EQ(file.entries[0].line, 2);

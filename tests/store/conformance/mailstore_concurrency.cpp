@@ -74,6 +74,7 @@ TEST_P(MailstoreConcurrencyTest, DeliveriesRacingSessionsLoseNothing) {
   deliverer.join();
   EXPECT_EQ(delivery_failures.load(), 0);
   EXPECT_GE(sessions, 1);
+  RecordProperty("sessions", sessions);
 
   // Every message that was not deleted is there exactly once, intact.
   std::vector<std::string> left = ReadEverything("alice");

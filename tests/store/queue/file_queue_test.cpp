@@ -13,7 +13,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "posthorn/store/queue.h"
 #include "posthorn/store/status.h"
@@ -48,7 +47,9 @@ std::string ReadFile(const std::string& path) {
 
 bool AnyProblemContains(Queue& queue, std::string_view a, std::string_view b) {
   for (const std::string& line : queue.Problems()) {
-    if (absl::StrContains(line, a) && absl::StrContains(line, b)) return true;
+    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) {
+      return true;
+    }
   }
   return false;
 }
@@ -377,7 +378,9 @@ TEST(FileQueue, ConcurrentEnqueuesAreAllListedOnce) {
   ASSERT_EQ(listed.size(), expected.size());
   std::set<std::string> seen;
   for (std::size_t i = 0; i < listed.size(); ++i) {
-    if (i > 0) EXPECT_LT(listed[i - 1].id, listed[i].id);
+    if (i > 0) {
+      EXPECT_LT(listed[i - 1].id, listed[i].id);
+    }
     seen.insert(listed[i].id);
     EXPECT_EQ(listed[i].size, listed[i].sender.size());
   }
@@ -387,7 +390,7 @@ TEST(FileQueue, ConcurrentEnqueuesAreAllListedOnce) {
   EXPECT_TRUE(reopened->Problems().empty());
   for (const QueueEnvelope& envelope : listed) {
     auto lease = reopened->Lease(envelope.id);
-    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE(lease.ok()) << lease.status();
     EXPECT_EQ(ReadData(**lease).value(), envelope.sender);
   }
 }

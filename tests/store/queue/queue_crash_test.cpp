@@ -4,6 +4,9 @@
 // for an enqueue or a removal, entirely absent; the other messages are
 // untouched; nothing is left in tmp/, corrupt/ stays empty.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -202,6 +205,54 @@ TEST(QueueCrash, RemoveLeavesAllOrNothing) {
   }
   EXPECT_GT(kills, 2);
   EXPECT_GE(survived, 1);  // killed before the envelope went
+  RecordProperty("kill_points", kills);
+}
+
+// A recovery killed at any step leaves a folder the next recovery finishes:
+// good messages intact, the corrupt one (envelope and data) in corrupt/,
+// leftovers gone.
+TEST(QueueCrash, RecoveryCanBeKilledAndRestarted) {
+  int kills = 0;
+  for (int n = 1; n <= kMaxSteps; ++n) {
+    TempDir dir;
+    std::string good_id;
+    std::string corrupt_id;
+    std::string orphan_id;
+    const std::string good = Body("good");
+    {
+      auto queue = Open(dir.path());
+      good_id = Enqueue(*queue, SampleEnvelope(), good).value();
+      corrupt_id = Enqueue(*queue, SampleEnvelope(), Body("corrupt")).value();
+      orphan_id = Enqueue(*queue, SampleEnvelope(), Body("orphan")).value();
+    }
+    const std::string msg = dir.Sub("msg/");
+    ASSERT_EQ(::truncate((msg + corrupt_id + ".env").c_str(), 100), 0);
+    ASSERT_EQ(::unlink((msg + orphan_id + ".env").c_str()), 0);
+    ASSERT_EQ(::close(::open(dir.Sub("tmp/leftover.data").c_str(),
+                             O_CREAT | O_WRONLY, 0600)),
+              0);
+
+    ChildEnd end = RunChildWithCrashAfter(n, [&] {
+      return MakeFileQueue({.dir = dir.path(), .fsync = true}).ok();
+    });
+    ASSERT_NE(end, ChildEnd::kFailed) << "step " << n;
+    auto queue = Open(dir.path());
+    EXPECT_EQ(FolderNames(dir.Sub("tmp")), std::vector<std::string>{});
+    EXPECT_EQ(FolderNames(dir.Sub("msg")),
+              (std::vector<std::string>{good_id + ".data", good_id + ".env"}))
+        << "step " << n;
+    EXPECT_EQ(FolderNames(dir.Sub("corrupt")),
+              (std::vector<std::string>{corrupt_id + ".data",
+                                        corrupt_id + ".env"}))
+        << "step " << n;
+    auto lease = queue->Lease(good_id);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    EXPECT_EQ(ReadData(**lease).value(), good);
+    if (end == ChildEnd::kCompleted) break;
+    ++kills;
+    ASSERT_LT(n, kMaxSteps) << "recovery never completed";
+  }
+  EXPECT_GT(kills, 3);
   RecordProperty("kill_points", kills);
 }
 
