@@ -229,7 +229,7 @@ void ServerSession::Impl::ErrWithCode(std::string_view code,
                                       std::string_view text) {
   AppendStatusLine(false, code, text, &out_);
   if (++errors_ >= options_.limits.max_errors && state_ != State::kClosed) {
-    Err("too many errors");
+    AppendStatusLine(false, "", "too many errors", &out_);
     Abort(absl::ResourceExhaustedError("too many errors"));
     Close();
   }
@@ -392,12 +392,16 @@ void ServerSession::Impl::HandleLine(const wire::Line& line) {
                     (line.ending == wire::LineEnding::kLf &&
                      options_.accept_bare_lf);
   if (state_ == State::kSasl) {
+    // Copy first: resetting the reader's limit frees its buffer, which a
+    // line that spanned chunks points into.
+    cmd_buf_.assign(line.text.data(), line.text.size());
     EndSasl();
     if (!crlf) {
       Err("command lines must end with CRLF");
       return;
     }
-    HandleSaslResponse(line.text);
+    HandleSaslResponse(cmd_buf_);
+    Wipe(&cmd_buf_);
     return;
   }
   if (!crlf) {

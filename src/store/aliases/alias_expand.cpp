@@ -204,6 +204,7 @@ class Expander {
 absl::StatusOr<Expansion> ExpandAlias(const AliasTable& table,
                                       std::string_view name,
                                       const ExpandOptions& options) {
+  if (name.empty()) return absl::InvalidArgumentError("empty alias name");
   Expander expander(table, options, name);
   if (absl::Status s = expander.ExpandName(name, "", 0); !s.ok()) return s;
   return expander.Take();

@@ -254,7 +254,7 @@ TEST(AliasTableFallback, CorruptDatabaseReadsTheText) {
   auto broken = OpenAliasTable(aliases);
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(broken.status().message(), HasSubstr(db));
+  EXPECT_THAT(std::string(broken.status().message()), HasSubstr(db));
 }
 
 TEST(AliasTableFallback, TruncatedOrEmptyDatabaseReadsTheText) {

@@ -31,7 +31,7 @@ TEST(LmdbEnv, MissingFileIsNotFoundUnlessCreating) {
   auto env = Env::Open(dir.File("db"), {});
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(env.status().message(), HasSubstr(dir.File("db")));
+  EXPECT_THAT(std::string(env.status().message()), HasSubstr(dir.File("db")));
   EXPECT_FALSE(dbtest::Exists(dir.File("db")));
 
   auto created = MustOpen(dir.File("db"), {.create = true});
@@ -190,7 +190,7 @@ TEST(LmdbEnv, GarbageEmptyAndTruncatedFilesAreDataLoss) {
   auto truncated = Env::Open(dir.File("big"), {.read_only = true, .no_lock = true});
   ASSERT_FALSE(truncated.ok());
   EXPECT_EQ(truncated.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(truncated.status().message(),
+  EXPECT_THAT(std::string(truncated.status().message()),
               HasSubstr(dir.File("big") + ": truncated LMDB database"));
 
   ::mkdir(dir.File("folder").c_str(), 0700);

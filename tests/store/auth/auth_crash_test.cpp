@@ -181,7 +181,9 @@ TEST(AuthCrash, RandomKillsDuringABurstOfUpdates) {
   ASSERT_TRUE(CreateAuthDb(path, false).ok());
   const std::vector<std::string> candidates = {"even", "odd"};
   std::mt19937 random(4242);  // fixed: the same delays every run
-  std::uniform_int_distribution<int> delay_us(500, 25000);
+  // Opening and the first commit take tens of milliseconds on a loaded
+  // machine: the delays reach well past that.
+  std::uniform_int_distribution<int> delay_us(2000, 90000);
   int with_data = 0;
   for (int iteration = 0; iteration < 50; ++iteration) {
     pid_t pid = ::fork();

@@ -103,6 +103,37 @@ TEST_F(MboxCrashTest, DeliverKilledAtEveryStep) {
   RecordProperty("deliver_kill_points", killed);
 }
 
+TEST_F(MboxCrashTest, FirstDeliveryKilledAtEveryStep) {
+  int killed = 0;
+  bool completed = false;
+  for (std::int64_t n = 1; n <= kMaxCrashPoints && !completed; ++n) {
+    TempDir dir;
+    MboxStoreOptions options = TestOptions(dir.path());
+    options.fsync = true;
+    ChildEnd end = RunChildWithCrashAfter(n, [&] {
+      auto store = MakeStore(options);
+      return DeliverString(*store, "alice", "Subject: first\n\nhello\n").ok();
+    });
+    ASSERT_NE(end, ChildEnd::kFailed) << "crash point " << n;
+    if (end == ChildEnd::kKilled) ++killed;
+    completed = end == ChildEnd::kCompleted;
+    auto store = MakeStore(options);
+    auto after = ListAll(*store, "alice");
+    ASSERT_TRUE(after.ok()) << "crash point " << n << ": " << after.status();
+    std::vector<std::string> got = Bytes(*after);
+    ASSERT_TRUE(got.empty() ||
+                got == std::vector<std::string>{
+                           "Subject: first\r\n\r\nhello\r\n"})
+        << "crash point " << n;
+    if (completed) {
+      ASSERT_EQ(got.size(), 1u);
+    }
+  }
+  EXPECT_TRUE(completed);
+  EXPECT_GE(killed, 8);
+  RecordProperty("first_deliver_kill_points", killed);
+}
+
 TEST_F(MboxCrashTest, CommitKilledAtEveryStepWithADeliveryDuringTheSession) {
   int killed = 0;
   bool completed = false;

@@ -140,7 +140,7 @@ TEST_F(MboxIndexTest, IndexOfAnotherFileIsNotTrusted) {
   DeliverSome(3);
   // Another program rewrites the mbox (new inode), dropping a message.
   std::string content = ReadFile(paths_.mbox);
-  std::size_t second = content.find("From ", 1);
+  std::size_t second = content.find("\nFrom ") + 1;
   std::filesystem::remove(paths_.mbox);
   WriteFile(paths_.mbox, content.substr(second));
   EXPECT_EQ(ListingSource(), MboxListing::Source::kFullScan);
