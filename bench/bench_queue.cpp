@@ -38,8 +38,8 @@ namespace {
 
 using posthorn::store::MakeFileQueue;
 using posthorn::store::Queue;
-using posthorn::store::QueueEnvelope;
 using posthorn::store::QueuedRecipient;
+using posthorn::store::QueueEnvelope;
 
 const std::string kMessage(4096, 'm');
 
@@ -156,8 +156,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   double Rate(const std::string& prefix, const std::string& suffix) const {
     auto matches = [&](const std::string& name) {
       return name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
-             name.compare(name.size() - suffix.size(), suffix.size(),
-                          suffix) == 0;
+             name.compare(name.size() - suffix.size(), suffix.size(), suffix) ==
+                 0;
     };
     for (const auto& [name, value] : medians_) {
       if (matches(name)) return value;

@@ -90,8 +90,8 @@ class EnvelopeParser {
 
  private:
   absl::Status Error(std::string_view reason) const {
-    return absl::DataLossError(fmt::format(
-        "queue envelope {} line {}: {}", file_name_, line_number_, reason));
+    return absl::DataLossError(fmt::format("queue envelope {} line {}: {}",
+                                           file_name_, line_number_, reason));
   }
   // Moves to the next line and splits it into space-separated fields;
   // the first must be `keyword` and exactly `fields` more must follow.
@@ -105,8 +105,8 @@ class EnvelopeParser {
 
   std::string_view text_;
   std::string_view file_name_;
-  std::size_t offset_ = 0;       // start of the next line
-  std::size_t line_start_ = 0;   // start of the current line
+  std::size_t offset_ = 0;      // start of the next line
+  std::size_t line_start_ = 0;  // start of the current line
   int line_number_ = 0;
   std::vector<std::string_view> fields_;
 };
@@ -131,9 +131,9 @@ absl::Status EnvelopeParser::NextRecord(std::string_view keyword,
     return Error(fmt::format("expected \"{}\" record", keyword));
   }
   if (fields_.size() != fields + 1) {
-    return Error(fmt::format(
-        "\"{}\" needs {} field(s) separated by single spaces", keyword,
-        fields));
+    return Error(
+        fmt::format("\"{}\" needs {} field(s) separated by single spaces",
+                    keyword, fields));
   }
   return absl::OkStatus();
 }
@@ -185,9 +185,9 @@ absl::StatusOr<absl::Time> EnvelopeParser::Time(std::size_t index) const {
   if (!magnitude || (negative && *magnitude == 0)) {
     return Error(fmt::format("field {} is not a time", index));
   }
-  return absl::FromUnixMicros(
-      negative ? static_cast<std::int64_t>(0 - *magnitude)
-               : static_cast<std::int64_t>(*magnitude));
+  return absl::FromUnixMicros(negative
+                                  ? static_cast<std::int64_t>(0 - *magnitude)
+                                  : static_cast<std::int64_t>(*magnitude));
 }
 
 absl::StatusOr<bool> EnvelopeParser::Flag(std::size_t index) const {
@@ -236,22 +236,23 @@ absl::StatusOr<QueuedRecipient> EnvelopeParser::Recipient() const {
     absl::Status status_ = (expr);           \
     if (!status_.ok()) return status_;       \
   } while (0)
-#define POSTHORN_QUEUE_ASSIGN(lhs, expr)  \
-  do {                                    \
-    auto value_ = (expr);                 \
+#define POSTHORN_QUEUE_ASSIGN(lhs, expr)      \
+  do {                                        \
+    auto value_ = (expr);                     \
     if (!value_.ok()) return value_.status(); \
-    lhs = *std::move(value_);             \
+    lhs = *std::move(value_);                 \
   } while (0)
 
 absl::StatusOr<QueueEnvelope> EnvelopeParser::Parse() {
   if (text_.size() > kMaxEnvelopeBytes) {
-    return Error(fmt::format("file is larger than {} bytes", kMaxEnvelopeBytes));
+    return Error(
+        fmt::format("file is larger than {} bytes", kMaxEnvelopeBytes));
   }
   QueueEnvelope e;
   POSTHORN_QUEUE_RETURN_IF_ERROR(NextRecord(kMagic, 1));
   if (fields_[1] != std::to_string(kEnvelopeVersion)) {
     return Error(fmt::format("unsupported format version \"{}\"",
-                              fields_[1].substr(0, 16)));
+                             fields_[1].substr(0, 16)));
   }
   POSTHORN_QUEUE_RETURN_IF_ERROR(NextRecord("id", 1));
   if (!IsValidQueueId(fields_[1])) return Error("malformed queue id");
@@ -275,8 +276,7 @@ absl::StatusOr<QueueEnvelope> EnvelopeParser::Parse() {
                         Unsigned(1, std::numeric_limits<std::uint64_t>::max()));
   POSTHORN_QUEUE_RETURN_IF_ERROR(NextRecord("attempts", 1));
   std::uint64_t attempts = 0;
-  POSTHORN_QUEUE_ASSIGN(attempts,
-                        Unsigned(1, std::numeric_limits<int>::max()));
+  POSTHORN_QUEUE_ASSIGN(attempts, Unsigned(1, std::numeric_limits<int>::max()));
   e.attempts = static_cast<int>(attempts);
   POSTHORN_QUEUE_RETURN_IF_ERROR(NextRecord("next-attempt", 1));
   POSTHORN_QUEUE_ASSIGN(e.next_attempt, Time(1));
@@ -320,8 +320,8 @@ absl::StatusOr<std::string> SerializeEnvelope(const QueueEnvelope& e) {
   }
   if (e.recipients.size() > kMaxRecipients) {
     return absl::InvalidArgumentError(
-        fmt::format("queue envelope {}: {} recipients, the limit is {}",
-                    e.id, e.recipients.size(), kMaxRecipients));
+        fmt::format("queue envelope {}: {} recipients, the limit is {}", e.id,
+                    e.recipients.size(), kMaxRecipients));
   }
   if (e.attempts < 0) {
     return absl::InvalidArgumentError(
@@ -338,8 +338,8 @@ absl::StatusOr<std::string> SerializeEnvelope(const QueueEnvelope& e) {
   AppendXtextToken(e.received_from, out);
   out += "\narrival ";
   AppendTime(e.arrival, out);
-  fmt::format_to(std::back_inserter(out), "\nsize {}\nattempts {}\nnext-attempt ",
-                 e.size, e.attempts);
+  fmt::format_to(std::back_inserter(out),
+                 "\nsize {}\nattempts {}\nnext-attempt ", e.size, e.attempts);
   AppendTime(e.next_attempt, out);
   fmt::format_to(std::back_inserter(out), "\ndelay-warned {}\nrecipients {}\n",
                  e.delay_warned ? 1 : 0, e.recipients.size());
@@ -350,9 +350,8 @@ absl::StatusOr<std::string> SerializeEnvelope(const QueueEnvelope& e) {
   std::string checksum = ChecksumText(out);
   out += "end " + checksum + "\n";
   if (out.size() > kMaxEnvelopeBytes) {
-    return absl::InvalidArgumentError(
-        fmt::format("queue envelope {}: larger than {} bytes", e.id,
-                    kMaxEnvelopeBytes));
+    return absl::InvalidArgumentError(fmt::format(
+        "queue envelope {}: larger than {} bytes", e.id, kMaxEnvelopeBytes));
   }
   return out;
 }

@@ -52,8 +52,8 @@ class GroupCommit {
   std::mutex mu_;
   std::condition_variable done_;
   bool running_ = false;
-  std::uint64_t started_ = 0;    // generations begun
-  std::uint64_t completed_ = 0;  // the last generation finished
+  std::uint64_t started_ = 0;      // generations begun
+  std::uint64_t completed_ = 0;    // the last generation finished
   std::uint64_t last_failed_ = 0;  // the last generation that failed (0: none)
   absl::Status last_failure_;
 };

@@ -87,8 +87,8 @@ absl::Status WriteEnvelopeFile(QueueContext& context,
   std::string temp_path;
   fs::UniqueFd fd;
   for (int attempt = 0;; ++attempt) {
-    temp_path = fs::JoinPath(context.tmp_dir,
-                             fs::UniqueTempName(envelope.id + ".env"));
+    temp_path =
+        fs::JoinPath(context.tmp_dir, fs::UniqueTempName(envelope.id + ".env"));
     absl::StatusOr<fs::UniqueFd> created = CreateLockedFile(temp_path);
     if (created.ok()) {
       fd = *std::move(created);
@@ -113,8 +113,7 @@ absl::Status WriteEnvelopeFile(QueueContext& context,
 absl::StatusOr<QueueEnvelope> ReadEnvelopeFile(const QueueContext& context,
                                                const std::string& id) {
   const std::string path = context.EnvPath(id);
-  absl::StatusOr<std::string> text =
-      fs::ReadSmallFile(path, kMaxEnvelopeBytes);
+  absl::StatusOr<std::string> text = fs::ReadSmallFile(path, kMaxEnvelopeBytes);
   if (!text.ok()) {
     if (absl::IsOutOfRange(text.status())) {
       return absl::DataLossError(fmt::format(

@@ -98,7 +98,8 @@ absl::StatusOr<std::unique_ptr<QueueLease>> LeaseFileMessage(
   absl::Status locked = fs::TryLockOfd(fd->get(), data_path);
   if (!locked.ok()) {
     if (IsInUse(locked)) {
-      return InUseError(fmt::format("queue message {} is leased by another worker", id));
+      return InUseError(
+          fmt::format("queue message {} is leased by another worker", id));
     }
     return locked;
   }

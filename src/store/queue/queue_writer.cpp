@@ -22,9 +22,8 @@ constexpr int kCreateAttempts = 4;
 
 class FileQueueWriter final : public QueueWriter {
  public:
-  FileQueueWriter(std::shared_ptr<QueueContext> context,
-                  QueueEnvelope envelope, fs::UniqueFd fd,
-                  std::string temp_path)
+  FileQueueWriter(std::shared_ptr<QueueContext> context, QueueEnvelope envelope,
+                  fs::UniqueFd fd, std::string temp_path)
       : context_(std::move(context)),
         envelope_(std::move(envelope)),
         fd_(std::move(fd)),
@@ -132,10 +131,9 @@ absl::StatusOr<std::unique_ptr<QueueWriter>> BeginFileEnqueue(
         fs::JoinPath(context->tmp_dir, envelope.id + ".data");
     absl::StatusOr<fs::UniqueFd> fd = CreateLockedFile(temp_path);
     if (fd.ok()) {
-      return std::make_unique<FileQueueWriter>(std::move(context),
-                                               std::move(envelope),
-                                               *std::move(fd),
-                                               std::move(temp_path));
+      return std::make_unique<FileQueueWriter>(
+          std::move(context), std::move(envelope), *std::move(fd),
+          std::move(temp_path));
     }
     last_error = fd.status();
     if (!absl::IsUnavailable(last_error) &&

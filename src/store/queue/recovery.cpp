@@ -40,14 +40,14 @@ std::string FreeCorruptName(const QueueContext& context,
                             const std::string& name) {
   std::string candidate = fs::JoinPath(context.corrupt_dir, name);
   for (int n = 1; Exists(candidate) && n < 1000; ++n) {
-    candidate = fs::JoinPath(context.corrupt_dir, fmt::format("{}.{}", name, n));
+    candidate =
+        fs::JoinPath(context.corrupt_dir, fmt::format("{}.{}", name, n));
   }
   return candidate;
 }
 
 void CleanTmp(QueueContext& context, bool& changed) {
-  absl::StatusOr<std::vector<std::string>> names =
-      ListFolder(context.tmp_dir);
+  absl::StatusOr<std::vector<std::string>> names = ListFolder(context.tmp_dir);
   if (!names.ok()) {
     context.problems.Add(std::string(names.status().message()));
     return;
@@ -87,7 +87,8 @@ void MoveToCorrupt(QueueContext& context, const std::string& id,
   absl::StatusOr<fs::UniqueFd> data_lock = LockIfIdle(data_path);
   if (!data_lock.ok() && IsInUse(data_lock.status())) {
     // A worker holds it: perhaps it is saving a good envelope right now.
-    context.problems.Add(fmt::format("{}: {} (left in place: leased)", env_path, reason));
+    context.problems.Add(
+        fmt::format("{}: {} (left in place: leased)", env_path, reason));
     return;
   }
   // The data first: killed after it, the envelope is left without data and
@@ -99,16 +100,16 @@ void MoveToCorrupt(QueueContext& context, const std::string& id,
         fs::Rename(data_path, FreeCorruptName(context, id + ".data"));
     if (data_moved.ok()) what = "envelope and data";
   }
-  absl::Status moved = fs::Rename(env_path, FreeCorruptName(context,
-                                                            id + ".env"));
+  absl::Status moved =
+      fs::Rename(env_path, FreeCorruptName(context, id + ".env"));
   if (!moved.ok()) {
     context.problems.Add(fmt::format("{}: {} (could not move aside: {})",
                                      env_path, reason,
                                      std::string(moved.message())));
     return;
   }
-  context.problems.Add(fmt::format("{}: {} ({} moved to {})", env_path,
-                                   reason, what, context.corrupt_dir));
+  context.problems.Add(fmt::format("{}: {} ({} moved to {})", env_path, reason,
+                                   what, context.corrupt_dir));
 }
 
 absl::Status RecoverQueueFolder(QueueContext& context) {
@@ -121,8 +122,7 @@ absl::Status RecoverQueueFolder(QueueContext& context) {
   bool msg_changed = false;
   CleanTmp(context, tmp_changed);
 
-  absl::StatusOr<std::vector<std::string>> names =
-      ListFolder(context.msg_dir);
+  absl::StatusOr<std::vector<std::string>> names = ListFolder(context.msg_dir);
   if (!names.ok()) return names.status();
   std::map<std::string, MsgEntry> entries;
   for (const std::string& name : *names) {

@@ -2,12 +2,13 @@
 // limits, and a parser that refuses every truncation and every bit flip of
 // a valid file without crashing.
 
+#include "store/queue/envelope_format.h"
+
 #include <string>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "posthorn/store/queue.h"
-#include "store/queue/envelope_format.h"
 #include "store/queue/queue_id.h"
 #include "store/queue/xtext.h"
 #include "tests/store/queue/queue_test_util.h"
@@ -77,8 +78,8 @@ TEST(Xtext, RoundTripsEveryByteAndSpellsEachValueOnce) {
   EXPECT_EQ(token, "=");
   EXPECT_EQ(DecodeXtextToken("="), "");
   EXPECT_EQ(DecodeXtextToken("a+2Bb"), "a+b");
-  for (std::string_view bad : {"", "+", "+2", "+2b", "a=b", "==", "+41",
-                               "a b", "+zz", "a\x7f"}) {
+  for (std::string_view bad :
+       {"", "+", "+2", "+2b", "a=b", "==", "+41", "a b", "+zz", "a\x7f"}) {
     EXPECT_FALSE(DecodeXtextToken(bad).has_value()) << bad;
   }
 }
@@ -118,10 +119,10 @@ TEST(EnvelopeFormat, NoFieldCanInjectALine) {
 TEST(EnvelopeFormat, TimesKeepTheirValue) {
   QueueEnvelope e = SampleEnvelope();
   e.id = NewQueueId();
-  for (absl::Time t : {absl::InfinitePast(), absl::InfiniteFuture(),
-                       absl::UnixEpoch(), SampleTime(-5),
-                       absl::FromUnixMicros(INT64_MIN + 1),
-                       absl::FromUnixMicros(INT64_MAX)}) {
+  for (absl::Time t :
+       {absl::InfinitePast(), absl::InfiniteFuture(), absl::UnixEpoch(),
+        SampleTime(-5), absl::FromUnixMicros(INT64_MIN + 1),
+        absl::FromUnixMicros(INT64_MAX)}) {
     e.arrival = t;
     e.next_attempt = t;
     QueueEnvelope back = RoundTrip(e);
@@ -206,8 +207,8 @@ TEST(EnvelopeParser, EveryBitFlipIsRefused) {
       std::string flipped = text;
       flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
       absl::StatusOr<QueueEnvelope> parsed = ParseEnvelope(flipped, "f.env");
-      ASSERT_FALSE(parsed.ok()) << "accepted a flip of bit " << bit
-                                << " of byte " << i;
+      ASSERT_FALSE(parsed.ok())
+          << "accepted a flip of bit " << bit << " of byte " << i;
       EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss);
     }
   }
@@ -227,10 +228,18 @@ TEST(EnvelopeParser, SurvivesGarbage) {
     for (int k = 0; k < edits; ++k) {
       std::size_t at = next() % garbage.size();
       switch (next() % 4) {
-        case 0: garbage[at] = static_cast<char>(next()); break;
-        case 1: garbage.erase(at, next() % 40); break;
-        case 2: garbage.insert(at, text.substr(next() % text.size(), 30)); break;
-        case 3: garbage.insert(at, 1, "\n \r\0+="[next() % 6]); break;
+        case 0:
+          garbage[at] = static_cast<char>(next());
+          break;
+        case 1:
+          garbage.erase(at, next() % 40);
+          break;
+        case 2:
+          garbage.insert(at, text.substr(next() % text.size(), 30));
+          break;
+        case 3:
+          garbage.insert(at, 1, "\n \r\0+="[next() % 6]);
+          break;
       }
       if (garbage.empty()) garbage = "x";
     }

@@ -47,7 +47,8 @@ std::string ReadFile(const std::string& path) {
 
 bool AnyProblemContains(Queue& queue, std::string_view a, std::string_view b) {
   for (const std::string& line : queue.Problems()) {
-    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) {
+    if (line.find(a) != std::string::npos &&
+        line.find(b) != std::string::npos) {
       return true;
     }
   }
@@ -147,8 +148,8 @@ TEST(FileQueue, ListIsInArrivalOrderAndDueFilters) {
   for (int i = 0; i < 5; ++i) {
     QueueEnvelope envelope = SampleEnvelope();
     // Even messages are due at 1000 s, odd ones never.
-    envelope.next_attempt = i % 2 == 0 ? SampleTime(1000)
-                                       : absl::InfiniteFuture();
+    envelope.next_attempt =
+        i % 2 == 0 ? SampleTime(1000) : absl::InfiniteFuture();
     ids.push_back(Enqueue(*queue, envelope, "x").value());
   }
   auto listed = queue->List().value();
@@ -172,7 +173,8 @@ TEST(FileQueue, AbortAndDestructorLeaveNothing) {
   auto writer = queue->BeginEnqueue(SampleEnvelope());
   ASSERT_TRUE(writer.ok());
   (*writer)->Abort();
-  EXPECT_EQ((*writer)->Write("x").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*writer)->Write("x").code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ((*writer)->Commit().status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(FolderNames(tmp.Sub("tmp")), std::vector<std::string>{});
@@ -292,7 +294,8 @@ TEST(FileQueue, RecoveryRepairsAndReports) {
   std::string orphan_id;
   {
     auto queue = Open(tmp.path());
-    good_id = Enqueue(*queue, SampleEnvelope("good@example.org"), "GOOD").value();
+    good_id =
+        Enqueue(*queue, SampleEnvelope("good@example.org"), "GOOD").value();
     corrupt_id = Enqueue(*queue, SampleEnvelope(), "CORRUPT").value();
     dataless_id = Enqueue(*queue, SampleEnvelope(), "DATALESS").value();
     orphan_id = Enqueue(*queue, SampleEnvelope(), "ORPHAN").value();
@@ -315,16 +318,15 @@ TEST(FileQueue, RecoveryRepairsAndReports) {
             (std::vector<std::string>{good_id + ".data", good_id + ".env",
                                       "README"}));
   EXPECT_EQ(FolderNames(tmp.Sub("corrupt")),
-            (std::vector<std::string>{corrupt_id + ".data",
-                                      corrupt_id + ".env",
+            (std::vector<std::string>{corrupt_id + ".data", corrupt_id + ".env",
                                       dataless_id + ".env"}));
   EXPECT_EQ(ReadFile(tmp.Sub("corrupt/" + corrupt_id + ".data")), "CORRUPT");
   EXPECT_TRUE(AnyProblemContains(*queue, corrupt_id + ".env", "line"));
-  EXPECT_TRUE(AnyProblemContains(*queue, dataless_id + ".env",
-                                 "data file missing"));
+  EXPECT_TRUE(
+      AnyProblemContains(*queue, dataless_id + ".env", "data file missing"));
   EXPECT_TRUE(AnyProblemContains(*queue, orphan_id + ".data", "removed"));
-  EXPECT_TRUE(AnyProblemContains(*queue, "0QKX7V1G3M2000000001.data",
-                                 "interrupted"));
+  EXPECT_TRUE(
+      AnyProblemContains(*queue, "0QKX7V1G3M2000000001.data", "interrupted"));
   EXPECT_TRUE(AnyProblemContains(*queue, "README", "unexpected"));
 
   auto listed = queue->List().value();
@@ -360,8 +362,8 @@ TEST(FileQueue, ConcurrentEnqueuesAreAllListedOnce) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        std::string data = "thread " + std::to_string(t) + " message " +
-                           std::to_string(i);
+        std::string data =
+            "thread " + std::to_string(t) + " message " + std::to_string(i);
         QueueEnvelope envelope = SampleEnvelope(data, 1);
         absl::StatusOr<std::string> id = Enqueue(*queue, envelope, data);
         ASSERT_TRUE(id.ok()) << id.status();

@@ -1,6 +1,8 @@
 // GroupCommit: every caller waits for a sync that began after its call;
 // concurrent callers share syncs; failures reach the callers they cover.
 
+#include "store/queue/group_commit.h"
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "store/queue/group_commit.h"
 
 namespace posthorn::store::queue {
 namespace {
@@ -57,7 +58,8 @@ TEST(GroupCommit, ConcurrentCallersShareAndEachSeesALaterSync) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(violations.load(), 0);
   // 320 commits; sharing makes the syncs far fewer.
-  EXPECT_LT(commit.SyncsRun(), static_cast<std::uint64_t>(kThreads * kRounds / 2));
+  EXPECT_LT(commit.SyncsRun(),
+            static_cast<std::uint64_t>(kThreads * kRounds / 2));
   EXPECT_GE(commit.SyncsRun(), static_cast<std::uint64_t>(kRounds));
 }
 

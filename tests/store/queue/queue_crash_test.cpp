@@ -87,9 +87,8 @@ TEST(QueueCrash, EnqueueIsAllOrNothing) {
   int appeared = 0;
   for (int n = 1; n <= kMaxSteps; ++n) {
     std::unique_ptr<Queue> queue = Open(dir.path());
-    ChildEnd end = RunChildWithCrashAfter(n, [&] {
-      return Enqueue(*queue, envelope, data).ok();
-    });
+    ChildEnd end = RunChildWithCrashAfter(
+        n, [&] { return Enqueue(*queue, envelope, data).ok(); });
     ASSERT_NE(end, ChildEnd::kFailed) << "step " << n;
     queue = Open(dir.path());
     ExpectCleanFolders(dir, *queue);
@@ -114,8 +113,8 @@ TEST(QueueCrash, EnqueueIsAllOrNothing) {
     ++kills;
     ASSERT_LT(n, kMaxSteps) << "the enqueue never completed";
   }
-  EXPECT_GT(kills, 8);      // every step was visited
-  EXPECT_GE(appeared, 1);   // at least the completed run
+  EXPECT_GT(kills, 8);     // every step was visited
+  EXPECT_GE(appeared, 1);  // at least the completed run
   RecordProperty("kill_points", kills);
 }
 
@@ -241,9 +240,9 @@ TEST(QueueCrash, RecoveryCanBeKilledAndRestarted) {
     EXPECT_EQ(FolderNames(dir.Sub("msg")),
               (std::vector<std::string>{good_id + ".data", good_id + ".env"}))
         << "step " << n;
-    EXPECT_EQ(FolderNames(dir.Sub("corrupt")),
-              (std::vector<std::string>{corrupt_id + ".data",
-                                        corrupt_id + ".env"}))
+    EXPECT_EQ(
+        FolderNames(dir.Sub("corrupt")),
+        (std::vector<std::string>{corrupt_id + ".data", corrupt_id + ".env"}))
         << "step " << n;
     auto lease = queue->Lease(good_id);
     ASSERT_TRUE(lease.ok()) << lease.status();

@@ -1,6 +1,8 @@
 // Queue ids: valid, fixed width, unique across threads and processes, and
 // ordered like their arrival.
 
+#include "store/queue/queue_id.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "store/queue/queue_id.h"
 
 namespace posthorn::store::queue {
 namespace {

@@ -25,10 +25,9 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0'
-                                          ? base
-                                          : "/tmp") +
-                          "/posthorn-queue-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
+        "/posthorn-queue-XXXXXX";
     char* made = ::mkdtemp(pattern.data());
     if (made == nullptr) std::abort();
     path_ = made;
@@ -64,8 +63,8 @@ inline absl::Time SampleTime(std::int64_t seconds) {
   return absl::FromUnixMicros(seconds * 1'000'000 + 123'456);
 }
 
-inline QueueEnvelope SampleEnvelope(std::string_view sender = "alice@example.org",
-                                    int recipients = 2) {
+inline QueueEnvelope SampleEnvelope(
+    std::string_view sender = "alice@example.org", int recipients = 2) {
   QueueEnvelope e;
   e.sender = std::string(sender);
   e.envid = "ENV-1";

@@ -43,8 +43,8 @@ TEST(IsExpired, AtTheLifetime) {
   QueueEnvelope envelope;
   envelope.arrival = kNow;
   EXPECT_FALSE(IsExpired(policy, envelope, kNow));
-  EXPECT_FALSE(IsExpired(policy, envelope,
-                         kNow + policy.lifetime - absl::Seconds(1)));
+  EXPECT_FALSE(
+      IsExpired(policy, envelope, kNow + policy.lifetime - absl::Seconds(1)));
   EXPECT_TRUE(IsExpired(policy, envelope, kNow + policy.lifetime));
   EXPECT_TRUE(IsExpired(policy, envelope, kNow + absl::Hours(24 * 30)));
 }
