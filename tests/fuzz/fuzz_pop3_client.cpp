@@ -69,8 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
           issued += c.Top(2, 0).ok();
           issued += c.Delete(1).ok();
           issued += c.Last().ok();
+          // Holding answers that came early, a command can already have
+          // ended the session (malformed answer): then QUIT is a no-op.
+          if (c.status().ok()) ++issued;
           c.Quit();
-          ++issued;
           break;
         case ClientEventKind::kStartTls:
           c.OnTlsStarted();

@@ -62,14 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     const bool needs_msg = c->verb == Verb::kRetr || c->verb == Verb::kDele ||
                            c->verb == Verb::kTop;
     if (needs_msg) Check(c->has_message);
-    const std::string back =
-        FormatCommand(c->verb, c->argument, c->argument2);
-    Check(back.size() >= 6 && back.substr(back.size() - 2) == "\r\n");
-    if (c->verb != Verb::kPass && !c->has_message) {
+    // Numbers are re-written from their values (saturated ones too).
+    std::string a(c->argument), b(c->argument2);
+    if (c->has_message) a = std::to_string(c->message);
+    if (c->verb == Verb::kTop) b = std::to_string(c->top_lines);
+    const std::string back = FormatCommand(c->verb, a, b);
+    Check(back.size() >= 5 && back.substr(back.size() - 2) == "\r\n");
+    if (c->verb != Verb::kPass) {
       auto again = ParseCommand(
           std::string_view(back).substr(0, back.size() - 2), limits);
-      Check(std::holds_alternative<Command>(again) &&
-            std::get<Command>(again).verb == c->verb);
+      Check(std::holds_alternative<Command>(again));
+      const Command& d = std::get<Command>(again);
+      Check(d.verb == c->verb && d.message == c->message &&
+            d.top_lines == c->top_lines && d.argument == a.substr(0, d.argument.size()));
     }
   } else {
     const CommandError& e = std::get<CommandError>(r);

@@ -143,7 +143,9 @@ class ClientSession {
   ClientSession& operator=(const ClientSession&) = delete;
 
   // Feeds server bytes; all are consumed (after "+OK" to STLS the rest is
-  // discarded on purpose).
+  // discarded on purpose). Bytes that arrive after kReady while no command
+  // is outstanding are held (up to 64 KiB) until the next command is
+  // issued: a canned or pipelining peer may answer ahead of the driver.
   void Receive(std::string_view bytes);
   // The connection closed or failed: outstanding commands fail.
   void OnConnectionLost(absl::Status why);

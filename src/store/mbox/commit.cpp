@@ -56,28 +56,62 @@ absl::Status CommitMbox(const MboxPaths& paths, const MboxStoreOptions& options,
   if (!now.SameFile(snapshot)) return changed("replaced by another program");
   if (now.size < snapshot.size) return changed("shortened by another program");
 
+  // Cheap evidence that the bytes are still where the session saw them
+  // (another program could have rewritten the file in place).
+  for (std::size_t i : {std::size_t{0}, entries.size() - 1}) {
+    if (i < entries.size() &&
+        !StartsWithFromLine(lock->fd(), entries[i].offset)) {
+      return changed("rewritten by another program");
+    }
+  }
+  // A delivery after a snapshot whose last message was cut off (or had no
+  // separator) first wrote "\n" or "\n\n" to end it: those bytes belong
+  // to that message, the appended messages start after them.
+  std::uint64_t tail_start = snapshot.size;
+  if (now.size > snapshot.size &&
+      !StartsWithFromLine(lock->fd(), snapshot.size)) {
+    char padding[2] = {0, 0};
+    auto got = fs::PReadSome(lock->fd(), padding, 2, snapshot.size, paths.mbox);
+    if (!got.ok()) return got.status();
+    std::uint64_t length = *got >= 1 && padding[0] == '\n'
+                               ? (*got == 2 && padding[1] == '\n' ? 2 : 1)
+                               : 0;
+    if (length == 0 || entries.empty() ||
+        !StartsWithFromLine(lock->fd(), snapshot.size + length)) {
+      return changed("appended to without a \"From \" line");
+    }
+    tail_start = snapshot.size + length;
+  }
+  const std::uint64_t padding = tail_start - snapshot.size;
+  MboxIdentity tail_view = snapshot;
+  tail_view.size = tail_start;
   std::optional<std::vector<IndexEntry>> appended =
-      AppendedEntries(paths, lock->fd(), snapshot, now);
+      AppendedEntries(paths, lock->fd(), tail_view, now);
   std::vector<ByteRange> ranges;
   std::vector<IndexEntry> new_entries;
   std::uint64_t new_offset = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!keep[i]) continue;
-    ranges.push_back({entries[i].offset, entries[i].disk_length});
     IndexEntry moved = entries[i];
+    if (i + 1 == entries.size() && padding > 0) {
+      // The padding ends this message: "\n\n" also ends its last line.
+      moved.disk_length += padding;
+      if (padding == 2) moved.content_length += 1;
+    }
+    ranges.push_back({moved.offset, moved.disk_length});
     moved.offset = new_offset;
     new_offset += moved.disk_length;
     new_entries.push_back(std::move(moved));
   }
   const std::uint64_t shift = new_offset;
-  ranges.push_back({snapshot.size, now.size - snapshot.size});
+  ranges.push_back({tail_start, now.size - tail_start});
   fs::CrashPoint();
   auto rewritten = RewriteMbox(paths, lock->fd(), ranges, options);
   if (!rewritten.ok()) return rewritten.status();
   fs::CrashPoint();
   if (appended) {
     for (IndexEntry& entry : *appended) {
-      entry.offset = entry.offset - snapshot.size + shift;
+      entry.offset = entry.offset - tail_start + shift;
       new_entries.push_back(std::move(entry));
     }
     std::vector<std::string*> uids;

@@ -88,6 +88,14 @@ Stamp DecodeStamp(const char* p) {
   return stamp;
 }
 
+// RFC 1939: 1..70 characters 0x21..0x7E.
+bool PrintableUid(std::string_view uid) {
+  for (char c : uid) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
+}
+
 absl::Status Corrupt(std::string_view path, std::string_view why) {
   return absl::DataLossError(fmt::format("{}: corrupt index: {}", path, why));
 }
@@ -188,7 +196,8 @@ absl::StatusOr<ParsedIndex> ParseIndex(std::string_view bytes,
     if (entry.offset != expected_offset || entry.disk_length == 0 ||
         entry.from_line_length > entry.disk_length ||
         entry.content_length > entry.disk_length - entry.from_line_length ||
-        entry.uid.empty() || entry.uid.size() > 70) {
+        entry.uid.empty() || entry.uid.size() > 70 ||
+        !PrintableUid(entry.uid)) {
       return Corrupt(path, fmt::format("bad entry at offset {}", entry.offset));
     }
     expected_offset += entry.disk_length;

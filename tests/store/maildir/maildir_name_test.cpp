@@ -3,7 +3,6 @@
 
 #include "store/maildir/maildir_name.h"
 
-#include <regex>
 #include <set>
 #include <string>
 
@@ -11,6 +10,24 @@
 
 namespace posthorn::store::maildir {
 namespace {
+
+// "D" + 32 lower-case hex digits (std::regex trips GCC 12 warnings under
+// the sanitizers, so patterns are checked by hand).
+bool IsDigestUid(const std::string& uid) {
+  if (uid.size() != 33 || uid[0] != 'D') return false;
+  return uid.find_first_not_of("0123456789abcdef", 1) == std::string::npos;
+}
+
+// "<digits>Q<digits>" after the given prefix, then the suffix.
+bool HasCounterForm(const std::string& base, const std::string& prefix,
+                    const std::string& suffix) {
+  if (!base.starts_with(prefix) || !base.ends_with(suffix)) return false;
+  std::string middle =
+      base.substr(prefix.size(), base.size() - prefix.size() - suffix.size());
+  auto q = middle.find('Q');
+  return q != std::string::npos && q > 0 && q + 1 < middle.size() &&
+         middle.find_first_not_of("0123456789Q") == std::string::npos;
+}
 
 TEST(MaildirNameTest, HostSeparatorsAreEscaped) {
   EXPECT_EQ(EscapeHostForMaildir("mx.example.org"), "mx.example.org");
@@ -24,9 +41,7 @@ TEST(MaildirNameTest, UniqueBasesHaveTheMaildirForm) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
     std::string base = MakeUniqueBase(now, "host");
-    EXPECT_TRUE(std::regex_match(
-        base, std::regex(R"(1700000000\.M123456P[0-9]+Q[0-9]+\.host)")))
-        << base;
+    EXPECT_TRUE(HasCounterForm(base, "1700000000.M123456P", ".host")) << base;
     EXPECT_TRUE(seen.insert(base).second) << base;
   }
 }
@@ -67,11 +82,11 @@ TEST(MaildirNameTest, UidIsBaseOrStableDigest) {
             "1700000000.M1P2Q3.host,S=1,W=2");
   std::string long_base = "1700000000.M1P2Q3." + std::string(80, 'h');
   std::string uid = UidForBase(long_base);
-  EXPECT_TRUE(std::regex_match(uid, std::regex("D[0-9a-f]{32}"))) << uid;
+  EXPECT_TRUE(IsDigestUid(uid)) << uid;
   EXPECT_EQ(UidForBase(long_base), uid);  // stable
   EXPECT_NE(UidForBase(long_base + "x"), uid);
   std::string eight_bit = UidForBase("17.M1.h\xe9te");
-  EXPECT_TRUE(std::regex_match(eight_bit, std::regex("D[0-9a-f]{32}")));
+  EXPECT_TRUE(IsDigestUid(eight_bit)) << eight_bit;
   EXPECT_EQ(UidForBase(std::string(70, '1')), std::string(70, '1'));
   EXPECT_NE(UidForBase(std::string(71, '1')), std::string(71, '1'));
   EXPECT_NE(UidForDuplicate("new/x"), UidForDuplicate("cur/x"));

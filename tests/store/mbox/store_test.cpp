@@ -307,6 +307,34 @@ TEST_F(MboxStoreTest, TruncatedLastMessageIsStillAMessage) {
   EXPECT_EQ((*after)[2].bytes, "C: 3\r\n");
 }
 
+TEST_F(MboxStoreTest, CommitAfterDeliveryEndedACutOffLastMessage) {
+  for (bool delete_cut_off : {false, true}) {
+    WriteFile(dir_.File("alice"),
+              "From a Thu Jan  1 00:00:00 1970\nA: 1\n\n"
+              "From b Thu Jan  1 00:00:00 1970\nB: 2\n\ncut off");
+    std::filesystem::remove(dir_.File(".alice.index"));
+    auto session = store_->OpenSession("alice");
+    ASSERT_TRUE(session.ok());
+    ASSERT_EQ((*session)->messages().size(), 2u);
+    const std::string cut_uid = (*session)->messages()[1].uid;
+    ASSERT_TRUE(DeliverString(*store_, "alice", "C: 3\n").ok());
+    std::vector<std::size_t> deleted = {delete_cut_off ? 1u : 0u};
+    ASSERT_TRUE((*session)->Commit(deleted).ok());
+    session->reset();
+    auto listed = ListAll(*store_, "alice");
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->size(), 2u);
+    if (delete_cut_off) {
+      EXPECT_EQ((*listed)[0].bytes, "A: 1\r\n");
+    } else {
+      EXPECT_EQ((*listed)[0].bytes, "B: 2\r\n\r\ncut off\r\n");
+      EXPECT_EQ((*listed)[0].size, (*listed)[0].bytes.size());
+      EXPECT_EQ((*listed)[0].uid, cut_uid);
+    }
+    EXPECT_EQ((*listed)[1].bytes, "C: 3\r\n");
+  }
+}
+
 TEST_F(MboxStoreTest, FileNotStartingWithFromIsAnErrorNamingIt) {
   WriteFile(dir_.File("alice"), "Subject: not an mbox\n\nhello\n");
   auto session = store_->OpenSession("alice");
