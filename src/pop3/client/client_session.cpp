@@ -613,12 +613,16 @@ std::string ClientSession::TakeOutput() {
 }
 bool ClientSession::has_output() const { return !impl_->out_.empty(); }
 
-absl::Status ClientSession::Stat() { return impl_->Enqueue(Impl::Pending{Verb::kStat}); }
+absl::Status ClientSession::Stat() {
+  return impl_->Enqueue(Impl::Pending{Verb::kStat});
+}
 absl::Status ClientSession::List(std::optional<std::uint64_t> message) {
-  return impl_->Enqueue(Impl::Pending{Verb::kList, message.has_value(), message.value_or(0)});
+  return impl_->Enqueue(
+      Impl::Pending{Verb::kList, message.has_value(), message.value_or(0)});
 }
 absl::Status ClientSession::Uidl(std::optional<std::uint64_t> message) {
-  return impl_->Enqueue(Impl::Pending{Verb::kUidl, message.has_value(), message.value_or(0)});
+  return impl_->Enqueue(
+      Impl::Pending{Verb::kUidl, message.has_value(), message.value_or(0)});
 }
 absl::Status ClientSession::Retrieve(std::uint64_t message) {
   return impl_->Enqueue(Impl::Pending{Verb::kRetr, true, message});
@@ -629,9 +633,15 @@ absl::Status ClientSession::Top(std::uint64_t message, std::uint64_t lines) {
 absl::Status ClientSession::Delete(std::uint64_t message) {
   return impl_->Enqueue(Impl::Pending{Verb::kDele, true, message});
 }
-absl::Status ClientSession::Reset() { return impl_->Enqueue(Impl::Pending{Verb::kRset}); }
-absl::Status ClientSession::Noop() { return impl_->Enqueue(Impl::Pending{Verb::kNoop}); }
-absl::Status ClientSession::Last() { return impl_->Enqueue(Impl::Pending{Verb::kLast}); }
+absl::Status ClientSession::Reset() {
+  return impl_->Enqueue(Impl::Pending{Verb::kRset});
+}
+absl::Status ClientSession::Noop() {
+  return impl_->Enqueue(Impl::Pending{Verb::kNoop});
+}
+absl::Status ClientSession::Last() {
+  return impl_->Enqueue(Impl::Pending{Verb::kLast});
+}
 void ClientSession::Quit() { impl_->Quit(); }
 
 const ServerCapabilities& ClientSession::capabilities() const {
