@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "posthorn/store/aliases.h"
 #include "store/aliases/db_test_util.h"
-#include "store/common/crash_util.h"
+#include "tests/store/common/crash_util.h"
 
 namespace posthorn::store {
 namespace {
@@ -92,7 +92,7 @@ TEST(AliasCrash, NewaliasesKilledAtEveryStepLeavesOldOrNew) {
   EXPECT_GE(killed, 15);
   EXPECT_GE(saw_new, 1);
   // The completed run removed the temporaries of the killed ones.
-  std::vector<std::string> files = dir.List();
+  std::vector<std::string> files = dir.Names();
   std::sort(files.begin(), files.end());
   EXPECT_THAT(files, ::testing::ElementsAre("aliases", "aliases.lmdb"));
 }

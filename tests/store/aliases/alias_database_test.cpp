@@ -57,7 +57,7 @@ TEST(AliasDatabase, CompileThenLookUp) {
   EXPECT_TRUE(compiled->warnings.empty());
   // One file, the text's permission bits, no lock file, no temporaries.
   EXPECT_EQ(dbtest::ModeOf(aliases + ".lmdb"), 0640u);
-  std::vector<std::string> files = dir.List();
+  std::vector<std::string> files = dir.Names();
   std::sort(files.begin(), files.end());
   EXPECT_THAT(files, ElementsAre("aliases", "aliases.lmdb"));
 
@@ -116,7 +116,7 @@ TEST(AliasDatabase, SyntaxErrorLeavesTheOldDatabase) {
   EXPECT_EQ(compiled.status().message(),
             aliases + ":2: missing ':' after the alias name");
   EXPECT_EQ(dbtest::ReadFile(aliases + ".lmdb"), before);
-  EXPECT_EQ(dir.List().size(), 2u);
+  EXPECT_EQ(dir.Names().size(), 2u);
 }
 
 TEST(AliasDatabase, MissingTextFileIsAnError) {

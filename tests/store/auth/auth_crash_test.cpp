@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "posthorn/store/auth_db.h"
 #include "store/aliases/db_test_util.h"
-#include "store/common/crash_util.h"
+#include "tests/store/common/crash_util.h"
 
 namespace posthorn::store {
 namespace {

@@ -74,7 +74,7 @@ TEST(AuthDb, CreateMakesBothFiles0600EvenWithAPermissiveUmask) {
     }
     EXPECT_EQ(dbtest::ModeOf(path), 0600u);
     EXPECT_EQ(dbtest::ModeOf(path + "-lock"), 0600u);
-    std::vector<std::string> files = dir.List();
+    std::vector<std::string> files = dir.Names();
     std::sort(files.begin(), files.end());
     EXPECT_THAT(files, ::testing::ElementsAre("popauth.db", "popauth.db-lock"));
   }
@@ -128,7 +128,7 @@ TEST(AuthDb, ForceReplacesAFileThatIsNoAuthDatabase) {
   auto db = MustOpen(path, true);
   ASSERT_NE(db, nullptr);
   EXPECT_TRUE(db->List()->empty());
-  std::vector<std::string> files = dir.List();
+  std::vector<std::string> files = dir.Names();
   EXPECT_EQ(files.size(), 2u);  // no temporaries left
 }
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "maildir_test_util.h"
-#include "store/common/crash_util.h"
+#include "tests/store/common/crash_util.h"
 
 namespace posthorn::store::testing {
 namespace {

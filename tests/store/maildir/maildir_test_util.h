@@ -17,30 +17,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/store/common/temp_dir.h"
 #include "posthorn/store/maildir.h"
 #include "posthorn/store/message_reader.h"
 
 namespace posthorn::store::testing {
 
-// A fresh folder, removed with everything in it by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-        "/posthorn-maildir-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline std::unique_ptr<Mailstore> MakeTestMaildir(const std::string& root,
                                                   bool fsync = true) {
@@ -65,15 +47,8 @@ inline std::string ReadWhole(MaildropSession& session, std::size_t index) {
   return *text;
 }
 
-// Names in `dir` (sorted); empty when it does not exist.
 inline std::vector<std::string> Names(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
+  return FolderNames(dir);
 }
 
 inline std::string FileText(const std::string& path) {

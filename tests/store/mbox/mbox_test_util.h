@@ -14,32 +14,14 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/store/common/temp_dir.h"
 #include "posthorn/store/mbox.h"
 #include "posthorn/store/message_reader.h"
 #include "store/fs/file_util.h"
 
 namespace posthorn::store::mbox_testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "posthorn-mbox-XXXXXX")
-            .string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(std::string_view name) const {
-    return fs::JoinPath(path_, name);
-  }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 inline MboxStoreOptions TestOptions(const std::string& dir) {
   MboxStoreOptions options;

@@ -57,7 +57,7 @@ bool AnyProblemContains(Queue& queue, std::string_view a, std::string_view b) {
 
 TEST(FileQueue, OpenCreatesTheFoldersPrivate) {
   TempDir tmp;
-  std::string dir = tmp.Sub("q");
+  std::string dir = tmp.File("q");
   auto queue = Open(dir);
   ASSERT_NE(queue, nullptr);
   for (const char* sub : {"", "/tmp", "/msg", "/corrupt"}) {
@@ -87,8 +87,8 @@ TEST(FileQueue, EnqueueListLeaseSaveRemove) {
   EXPECT_EQ((*listed)[0].id, *id);
   EXPECT_EQ((*listed)[0].size, data.size());
   ExpectSameEnvelope((*listed)[0], envelope);
-  EXPECT_EQ(FolderNames(tmp.Sub("tmp")), std::vector<std::string>{});
-  EXPECT_EQ(FolderNames(tmp.Sub("msg")),
+  EXPECT_EQ(FolderNames(tmp.File("tmp")), std::vector<std::string>{});
+  EXPECT_EQ(FolderNames(tmp.File("msg")),
             (std::vector<std::string>{*id + ".data", *id + ".env"}));
 
   {
@@ -121,7 +121,7 @@ TEST(FileQueue, EnqueueListLeaseSaveRemove) {
   }
   EXPECT_EQ(queue->Lease(*id).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(queue->List()->empty());
-  EXPECT_EQ(FolderNames(tmp.Sub("msg")), std::vector<std::string>{});
+  EXPECT_EQ(FolderNames(tmp.File("msg")), std::vector<std::string>{});
   EXPECT_EQ(queue->Lease("../etc/passwd").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(queue->Problems().empty());
@@ -167,9 +167,9 @@ TEST(FileQueue, AbortAndDestructorLeaveNothing) {
     auto writer = queue->BeginEnqueue(SampleEnvelope());
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE((*writer)->Write("partial").ok());
-    EXPECT_EQ(FolderNames(tmp.Sub("tmp")).size(), 1u);
+    EXPECT_EQ(FolderNames(tmp.File("tmp")).size(), 1u);
   }
-  EXPECT_EQ(FolderNames(tmp.Sub("tmp")), std::vector<std::string>{});
+  EXPECT_EQ(FolderNames(tmp.File("tmp")), std::vector<std::string>{});
   auto writer = queue->BeginEnqueue(SampleEnvelope());
   ASSERT_TRUE(writer.ok());
   (*writer)->Abort();
@@ -177,7 +177,7 @@ TEST(FileQueue, AbortAndDestructorLeaveNothing) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ((*writer)->Commit().status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(FolderNames(tmp.Sub("tmp")), std::vector<std::string>{});
+  EXPECT_EQ(FolderNames(tmp.File("tmp")), std::vector<std::string>{});
   EXPECT_TRUE(queue->List()->empty());
 }
 
@@ -300,12 +300,12 @@ TEST(FileQueue, RecoveryRepairsAndReports) {
     dataless_id = Enqueue(*queue, SampleEnvelope(), "DATALESS").value();
     orphan_id = Enqueue(*queue, SampleEnvelope(), "ORPHAN").value();
   }
-  const std::string msg = tmp.Sub("msg/");
+  const std::string msg = tmp.File("msg/");
   // A half-written enqueue, an interrupted envelope rewrite, an envelope
   // cut short, an envelope without data, data without an envelope, and a
   // stray file.
-  WriteFile(tmp.Sub("tmp/0QKX7V1G3M2000000001.data"), "half a mess");
-  WriteFile(tmp.Sub("tmp/0QKX7V1G3M2000000001.env.1.2.3"), "posthorn-qu");
+  WriteFile(tmp.File("tmp/0QKX7V1G3M2000000001.data"), "half a mess");
+  WriteFile(tmp.File("tmp/0QKX7V1G3M2000000001.env.1.2.3"), "posthorn-qu");
   std::string env = ReadFile(msg + corrupt_id + ".env");
   WriteFile(msg + corrupt_id + ".env", env.substr(0, env.size() / 2));
   ASSERT_EQ(::unlink((msg + dataless_id + ".data").c_str()), 0);
@@ -313,14 +313,14 @@ TEST(FileQueue, RecoveryRepairsAndReports) {
   WriteFile(msg + "README", "not ours");
 
   auto queue = Open(tmp.path());
-  EXPECT_EQ(FolderNames(tmp.Sub("tmp")), std::vector<std::string>{});
-  EXPECT_EQ(FolderNames(tmp.Sub("msg")),
+  EXPECT_EQ(FolderNames(tmp.File("tmp")), std::vector<std::string>{});
+  EXPECT_EQ(FolderNames(tmp.File("msg")),
             (std::vector<std::string>{good_id + ".data", good_id + ".env",
                                       "README"}));
-  EXPECT_EQ(FolderNames(tmp.Sub("corrupt")),
+  EXPECT_EQ(FolderNames(tmp.File("corrupt")),
             (std::vector<std::string>{corrupt_id + ".data", corrupt_id + ".env",
                                       dataless_id + ".env"}));
-  EXPECT_EQ(ReadFile(tmp.Sub("corrupt/" + corrupt_id + ".data")), "CORRUPT");
+  EXPECT_EQ(ReadFile(tmp.File("corrupt/" + corrupt_id + ".data")), "CORRUPT");
   EXPECT_TRUE(AnyProblemContains(*queue, corrupt_id + ".env", "line"));
   EXPECT_TRUE(
       AnyProblemContains(*queue, dataless_id + ".env", "data file missing"));
@@ -342,7 +342,7 @@ TEST(FileQueue, UnreadableEnvelopeSeenLaterIsReported) {
   auto queue = Open(tmp.path());
   std::string good = Enqueue(*queue, SampleEnvelope(), "a").value();
   std::string bad = Enqueue(*queue, SampleEnvelope(), "b").value();
-  WriteFile(tmp.Sub("msg/" + bad + ".env"), "garbage\n");
+  WriteFile(tmp.File("msg/" + bad + ".env"), "garbage\n");
   auto listed = queue->List().value();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].id, good);

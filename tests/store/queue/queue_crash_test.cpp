@@ -63,9 +63,9 @@ struct Bystanders {
 
 // After recovery: nothing in tmp/ or corrupt/, msg/ holds pairs only.
 void ExpectCleanFolders(const TempDir& dir, Queue& queue) {
-  EXPECT_EQ(FolderNames(dir.Sub("tmp")), std::vector<std::string>{});
-  EXPECT_EQ(FolderNames(dir.Sub("corrupt")), std::vector<std::string>{});
-  std::vector<std::string> names = FolderNames(dir.Sub("msg"));
+  EXPECT_EQ(FolderNames(dir.File("tmp")), std::vector<std::string>{});
+  EXPECT_EQ(FolderNames(dir.File("corrupt")), std::vector<std::string>{});
+  std::vector<std::string> names = FolderNames(dir.File("msg"));
   ASSERT_EQ(names.size() % 2, 0u);
   for (std::size_t i = 0; i < names.size(); i += 2) {
     EXPECT_EQ(names[i].substr(0, 20) + ".data", names[i]);
@@ -196,7 +196,7 @@ TEST(QueueCrash, RemoveLeavesAllOrNothing) {
     } else {
       EXPECT_EQ(lease.status().code(), absl::StatusCode::kNotFound)
           << "step " << n << ": " << lease.status();
-      EXPECT_EQ(FolderNames(dir.Sub("msg")).size(), 4u);  // bystanders only
+      EXPECT_EQ(FolderNames(dir.File("msg")).size(), 4u);  // bystanders only
     }
     if (end == ChildEnd::kCompleted) break;
     ++kills;
@@ -224,10 +224,10 @@ TEST(QueueCrash, RecoveryCanBeKilledAndRestarted) {
       corrupt_id = Enqueue(*queue, SampleEnvelope(), Body("corrupt")).value();
       orphan_id = Enqueue(*queue, SampleEnvelope(), Body("orphan")).value();
     }
-    const std::string msg = dir.Sub("msg/");
+    const std::string msg = dir.File("msg/");
     ASSERT_EQ(::truncate((msg + corrupt_id + ".env").c_str(), 100), 0);
     ASSERT_EQ(::unlink((msg + orphan_id + ".env").c_str()), 0);
-    ASSERT_EQ(::close(::open(dir.Sub("tmp/leftover.data").c_str(),
+    ASSERT_EQ(::close(::open(dir.File("tmp/leftover.data").c_str(),
                              O_CREAT | O_WRONLY, 0600)),
               0);
 
@@ -236,12 +236,12 @@ TEST(QueueCrash, RecoveryCanBeKilledAndRestarted) {
     });
     ASSERT_NE(end, ChildEnd::kFailed) << "step " << n;
     auto queue = Open(dir.path());
-    EXPECT_EQ(FolderNames(dir.Sub("tmp")), std::vector<std::string>{});
-    EXPECT_EQ(FolderNames(dir.Sub("msg")),
+    EXPECT_EQ(FolderNames(dir.File("tmp")), std::vector<std::string>{});
+    EXPECT_EQ(FolderNames(dir.File("msg")),
               (std::vector<std::string>{good_id + ".data", good_id + ".env"}))
         << "step " << n;
     EXPECT_EQ(
-        FolderNames(dir.Sub("corrupt")),
+        FolderNames(dir.File("corrupt")),
         (std::vector<std::string>{corrupt_id + ".data", corrupt_id + ".env"}))
         << "step " << n;
     auto lease = queue->Lease(good_id);
