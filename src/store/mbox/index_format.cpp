@@ -151,6 +151,10 @@ absl::StatusOr<ParsedIndex> ParseIndex(std::string_view bytes,
   }
   ParsedIndex result;
   std::vector<IndexEntry> pending;
+  // Room for as many entries as the file could hold (an entry with a
+  // one-byte UID is the smallest record), so a large index is read without
+  // reallocating and moving every entry again and again.
+  pending.reserve(bytes.size() / (kEntryFixedSize + 1));
   bool have_stamp = false;
   std::size_t pos = kIndexHeaderSize;
   std::size_t valid_end = pos;
@@ -173,8 +177,12 @@ absl::StatusOr<ParsedIndex> ParseIndex(std::string_view bytes,
     } else if (rest[0] == kStampType && rest.size() >= kStampRecordSize &&
                ChecksumOk(rest.substr(0, kStampRecordSize))) {
       Stamp stamp = DecodeStamp(rest.data());
-      for (IndexEntry& entry : pending) {
-        result.entries.push_back(std::move(entry));
+      if (result.entries.empty()) {
+        std::swap(result.entries, pending);  // the usual case: one stamp
+      } else {
+        for (IndexEntry& entry : pending) {
+          result.entries.push_back(std::move(entry));
+        }
       }
       pending.clear();
       if (stamp.entry_count != result.entries.size()) {
