@@ -1,0 +1,94 @@
+// tools/common/config.h — posthorn.conf, the one configuration file.
+//
+// PURPOSE
+//   Reads the file every program shares (DESIGN.md "Configuration"):
+//   `key = value` lines, `#` comments (a line whose first non-blank is #),
+//   blank lines; a value continues on following lines that start with
+//   white space (as Postfix's main.cf). Every key has a default (Config{}
+//   below holds them); an unknown key, a key given twice, a bad value or
+//   a line without `=` stops the program with "file:line: reason".
+//   Relative paths are taken from the file's folder, so a whole instance
+//   can live in one folder.
+//
+// WHERE IT COMES FROM
+//   ConfigPath(): `-C file` when given; else $POSTHORN_CONF; else
+//   /etc/posthorn/posthorn.conf. A missing default file means all
+//   defaults; a missing explicit file is an error.
+
+#ifndef POSTHORN_TOOLS_COMMON_CONFIG_H_
+#define POSTHORN_TOOLS_COMMON_CONFIG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace posthorn::tools {
+
+inline constexpr char kDefaultConfigPath[] = "/etc/posthorn/posthorn.conf";
+
+enum class MailboxFormat { kMbox, kMaildir };
+enum class BareNewline { kReject, kNormalize };
+
+struct Config {
+  std::string path;  // the file read ("" when none: all defaults)
+
+  std::string hostname;  // "" in the file: the system's (filled by Load)
+  std::vector<std::string> local_domains;  // default: hostname, localhost
+  std::vector<std::string> smtpd_listen = {"0.0.0.0:25", "[::]:25"};
+  std::vector<std::string> trusted_networks = {"127.0.0.0/8", "[::1]/128"};
+  std::string relay_host;     // "[host]:port" or "host"; "" = MX lookup
+  std::string transport_map;  // path or ""
+  std::vector<std::string> dns_servers;  // empty: the system's
+  std::string queue_dir = "/var/spool/mqueue";
+  std::string spool_dir = "/var/spool/mail";
+  MailboxFormat mailbox_format = MailboxFormat::kMbox;
+  std::string alias_file = "/etc/aliases";
+  std::string auth_db = "/etc/pop.auth";
+  std::string help_file = "/etc/mail/helpfile";
+  std::string tls_cert;  // "" = TLS off
+  std::string tls_key;
+  bool plaintext_auth = false;
+  std::uint64_t message_size_limit = 10240000;
+  std::uint64_t recipient_limit = 1000;
+  std::chrono::seconds smtpd_timeout{300};
+  std::chrono::seconds pop3_timeout{600};
+  std::chrono::seconds queue_run_interval{30 * 60};
+  std::chrono::seconds max_backoff{4 * 3600};
+  std::chrono::seconds queue_lifetime{5 * 24 * 3600};
+  std::chrono::seconds delay_warning{4 * 3600};
+  BareNewline bare_newline = BareNewline::kReject;
+  std::string run_as = "mail";
+  std::vector<std::string> pop3_listen;      // popper daemon by config
+  std::vector<std::string> pop3_tls_listen;  // implicit TLS (995)
+  std::string bulletin_dir;                  // popper -b by config
+};
+
+// Parses `text` as if read from `path` (relative paths resolve against
+// dirname(path)). Errors: InvalidArgument "path:line: reason".
+absl::StatusOr<Config> ParseConfig(std::string_view text,
+                                   const std::string& path);
+
+// Reads and parses `path`. NotFound when missing; with allow_missing
+// (the default location) a missing file gives the defaults.
+absl::StatusOr<Config> LoadConfig(const std::string& path,
+                                  bool allow_missing = false);
+
+// -C value, else $POSTHORN_CONF, else kDefaultConfigPath; `explicit_path`
+// tells whether the file must exist.
+struct ConfigLocation {
+  std::string path;
+  bool must_exist = false;
+};
+ConfigLocation ConfigPath(const std::optional<std::string>& dash_c);
+
+// Durations as written in the file: "600", "600s", "30m", "4h", "5d".
+absl::StatusOr<std::chrono::seconds> ParseDuration(std::string_view text);
+
+}  // namespace posthorn::tools
+
+#endif  // POSTHORN_TOOLS_COMMON_CONFIG_H_
