@@ -25,7 +25,7 @@
 
 #include "absl/status/status.h"
 #include "fmt/format.h"
-#include "pop3/syntax/sasl.h"
+#include "wire/internal/sasl.h"
 #include "posthorn/pop3/client_session.h"
 #include "posthorn/wire/dot_stuffing.h"
 #include "posthorn/wire/line_reader.h"
@@ -275,7 +275,7 @@ void ClientSession::Impl::HandleLine(std::string_view line) {
         message += options_.credentials.user;
         message += '\0';
         message += options_.credentials.password;
-        internal::EncodeBase64(message, &out_);
+        wire::internal::EncodeBase64(message, &out_);
         out_ += "\r\n";
         std::fill(message.begin(), message.end(), '\0');
         return;
@@ -463,7 +463,7 @@ void ClientSession::Impl::StartLogin() {
     message += '\0';
     message += c.password;
     std::string encoded;
-    internal::EncodeBase64(message, &encoded);
+    wire::internal::EncodeBase64(message, &encoded);
     std::fill(message.begin(), message.end(), '\0');
     if (encoded.size() + 13 <= kMaxCommandLine) {
       Write(Verb::kAuth, "PLAIN", encoded);

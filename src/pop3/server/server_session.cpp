@@ -34,7 +34,7 @@
 #include "absl/status/status.h"
 #include "fmt/format.h"
 #include "pop3/server/top_filter.h"
-#include "pop3/syntax/sasl.h"
+#include "wire/internal/sasl.h"
 #include "posthorn/pop3/server_session.h"
 #include "posthorn/wire/dot_stuffing.h"
 #include "posthorn/wire/line_reader.h"
@@ -571,13 +571,13 @@ void ServerSession::Impl::HandleSaslResponse(std::string_view text) {
     return;
   }
   if (text == "=") text = {};
-  if (!internal::DecodeBase64Strict(text, &sasl_decoded_)) {
+  if (!wire::internal::DecodeBase64Strict(text, &sasl_decoded_)) {
     Wipe(&sasl_decoded_);
     Err("invalid base64 data");
     return;
   }
-  internal::PlainMessage plain;
-  if (!internal::SplitPlain(sasl_decoded_, &plain)) {
+  wire::internal::PlainMessage plain;
+  if (!wire::internal::SplitPlain(sasl_decoded_, &plain)) {
     Wipe(&sasl_decoded_);
     Err("invalid PLAIN message");
     return;

@@ -34,14 +34,14 @@
 #include "absl/status/status.h"
 #include "posthorn/smtp/server_session.h"
 #include "posthorn/wire/line_reader.h"
-#include "smtp/server/sasl.h"
+#include "wire/internal/sasl.h"
 
 namespace posthorn::smtp {
 namespace {
 
-using server_internal::DecodeBase64;
-using server_internal::PlainCredentials;
-using server_internal::SplitPlain;
+using wire::internal::DecodeBase64Strict;
+using wire::internal::PlainMessage;
+using wire::internal::SplitPlain;
 
 // RFC 4954 4: the LOGIN mechanism's challenges, base64 of "Username:" and
 // "Password:".
@@ -881,14 +881,14 @@ void ServerSession::Impl::HandleSaslLine(std::string_view text) {
   // "=" is the empty response (only meaningful as an initial response, but
   // harmless elsewhere).
   if (text == "=") text = {};
-  if (!DecodeBase64(text, &sasl_decoded_)) {
+  if (!DecodeBase64Strict(text, &sasl_decoded_)) {
     EndAuthExchange();
     SendError(501, "5.5.2", "Invalid base64 data");
     return;
   }
   switch (auth_step_) {
     case AuthStep::kPlain: {
-      PlainCredentials creds;
+      PlainMessage creds;
       if (!SplitPlain(sasl_decoded_, &creds)) {
         EndAuthExchange();
         SendError(501, "5.5.2", "Invalid PLAIN authentication data");

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "pop3/syntax/sasl.h"
 
 namespace posthorn::pop3 {
 namespace {
@@ -62,37 +61,6 @@ TEST(Pop3Response, IsResponseCode) {
   EXPECT_FALSE(IsResponseCode("X/"));
   EXPECT_FALSE(IsResponseCode("A B"));
   EXPECT_FALSE(IsResponseCode("A]"));
-}
-
-TEST(Pop3Sasl, StrictBase64) {
-  std::string out;
-  EXPECT_TRUE(internal::DecodeBase64Strict("AHVzZXIAcGFzcw==", &out));
-  EXPECT_EQ(out, std::string("\0user\0pass", 10));
-  EXPECT_TRUE(internal::DecodeBase64Strict("", &out));
-  EXPECT_EQ(out, "");
-  EXPECT_FALSE(internal::DecodeBase64Strict("AHVzZXIAcGFzcw", &out));
-  EXPECT_FALSE(internal::DecodeBase64Strict("AHVz ZXIA", &out));
-  EXPECT_FALSE(internal::DecodeBase64Strict("YR==", &out));  // pad bits
-  EXPECT_FALSE(internal::DecodeBase64Strict("Y=Fh", &out));
-  EXPECT_FALSE(internal::DecodeBase64Strict("====", &out));
-  for (const std::string& s : std::vector<std::string>{
-           "", "a", "ab", "abc", "abcd", std::string("\0\xff", 2)}) {
-    std::string enc;
-    internal::EncodeBase64(s, &enc);
-    ASSERT_TRUE(internal::DecodeBase64Strict(enc, &out)) << enc;
-    EXPECT_EQ(out, s);
-  }
-}
-
-TEST(Pop3Sasl, SplitPlain) {
-  internal::PlainMessage m;
-  EXPECT_TRUE(internal::SplitPlain(std::string_view("z\0u\0p", 5), &m));
-  EXPECT_EQ(m.authzid, "z");
-  EXPECT_EQ(m.authcid, "u");
-  EXPECT_EQ(m.password, "p");
-  EXPECT_FALSE(internal::SplitPlain(std::string_view("\0\0p", 3), &m));
-  EXPECT_FALSE(internal::SplitPlain("nonul", &m));
-  EXPECT_FALSE(internal::SplitPlain(std::string_view("a\0b\0c\0d", 7), &m));
 }
 
 }  // namespace

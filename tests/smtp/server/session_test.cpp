@@ -10,7 +10,6 @@
 
 #include "gtest/gtest.h"
 #include "posthorn/smtp/server_session.h"
-#include "smtp/server/sasl.h"
 
 namespace posthorn::smtp {
 namespace {
@@ -403,39 +402,6 @@ TEST(FormatReceived, HostileFieldsCannotBreakTheHeader) {
   EXPECT_EQ(r.find("\r\nX-"), std::string::npos);
   EXPECT_EQ(r,
             "Received: from a???X-Injected:?yes??\r\n\tby h;\r\n\td??\r\n");
-}
-
-TEST(Sasl, StrictBase64) {
-  using server_internal::DecodeBase64;
-  std::string out;
-  EXPECT_TRUE(DecodeBase64("", &out));
-  EXPECT_EQ(out, "");
-  EXPECT_TRUE(DecodeBase64("AHUAcA==", &out));
-  EXPECT_EQ(out, std::string("\0u\0p", 4));
-  EXPECT_TRUE(DecodeBase64("YWJj", &out));
-  EXPECT_EQ(out, "abc");
-  EXPECT_TRUE(DecodeBase64("YWI=", &out));
-  EXPECT_EQ(out, "ab");
-  EXPECT_FALSE(DecodeBase64("YWJ", &out));     // no padding
-  EXPECT_FALSE(DecodeBase64("Y===", &out));    // too much padding
-  EXPECT_FALSE(DecodeBase64("YW=j", &out));    // padding inside
-  EXPECT_FALSE(DecodeBase64("YWJ=YWJj", &out));  // padding not at the end
-  EXPECT_FALSE(DecodeBase64("YWK=", &out));    // non-zero pad bits
-  EXPECT_FALSE(DecodeBase64("YW Jj", &out));
-  EXPECT_FALSE(DecodeBase64("YW\nj", &out));
-}
-
-TEST(Sasl, PlainSplit) {
-  using server_internal::PlainCredentials;
-  using server_internal::SplitPlain;
-  PlainCredentials c;
-  ASSERT_TRUE(SplitPlain(std::string_view("z\0u\0p", 5), &c));
-  EXPECT_EQ(c.authzid, "z");
-  EXPECT_EQ(c.authcid, "u");
-  EXPECT_EQ(c.password, "p");
-  EXPECT_FALSE(SplitPlain(std::string_view("\0\0p", 3), &c));  // no authcid
-  EXPECT_FALSE(SplitPlain("up", &c));
-  EXPECT_FALSE(SplitPlain(std::string_view("\0u\0p\0", 5), &c));
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
-// Strict base64 and the PLAIN message for POP3 AUTH; see sasl.h.
+// Strict base64 and the PLAIN message for SMTP and POP3 AUTH; see
+// wire/internal/sasl.h.
 
-#include "pop3/syntax/sasl.h"
+#include "wire/internal/sasl.h"
 
 #include <array>
 #include <cstdint>
 
-namespace posthorn::pop3::internal {
+namespace posthorn::wire::internal {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -89,4 +90,4 @@ bool SplitPlain(std::string_view message, PlainMessage* out) {
   return !out->authcid.empty();
 }
 
-}  // namespace posthorn::pop3::internal
+}  // namespace posthorn::wire::internal

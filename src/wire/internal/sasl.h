@@ -1,9 +1,9 @@
-// src/pop3/syntax/sasl.h — the RFC 5034 / RFC 4616 pieces both POP3
-// sessions need: strict base64 and the PLAIN message.
+// src/wire/internal/sasl.h — the SASL pieces the SMTP and POP3 sessions
+// share: strict base64 and the PLAIN message.
 //
 // STANDARDS
 //   RFC 4648 section 4 (padded base64, no whitespace), RFC 4616 section 2
-//   (PLAIN: [authzid] NUL authcid NUL passwd), RFC 5034 section 4 ("="
+//   (PLAIN: [authzid] NUL authcid NUL passwd), RFC 4954 section 4 / RFC 5034 section 4 ("="
 //   is an empty initial response, "*" cancels).
 //
 // SECURITY
@@ -11,13 +11,13 @@
 //   and non-zero pad bits are refused, so a credential has one encoding.
 //   Output goes into a caller-owned string that is reused.
 
-#ifndef POSTHORN_SRC_POP3_SYNTAX_SASL_H_
-#define POSTHORN_SRC_POP3_SYNTAX_SASL_H_
+#ifndef POSTHORN_SRC_WIRE_INTERNAL_SASL_H_
+#define POSTHORN_SRC_WIRE_INTERNAL_SASL_H_
 
 #include <string>
 #include <string_view>
 
-namespace posthorn::pop3::internal {
+namespace posthorn::wire::internal {
 
 // Decodes padded base64 into *out (replacing it); false when `text` is not
 // canonical base64.
@@ -33,6 +33,6 @@ struct PlainMessage {
 // False unless there are exactly two NULs and authcid is not empty.
 bool SplitPlain(std::string_view message, PlainMessage* out);
 
-}  // namespace posthorn::pop3::internal
+}  // namespace posthorn::wire::internal
 
-#endif  // POSTHORN_SRC_POP3_SYNTAX_SASL_H_
+#endif  // POSTHORN_SRC_WIRE_INTERNAL_SASL_H_
