@@ -14,11 +14,23 @@
 //   ConfigPath(): `-C file` when given; else $POSTHORN_CONF; else
 //   /etc/posthorn/posthorn.conf. A missing default file means all
 //   defaults; a missing explicit file is an error.
+//
+// VALUES
+//   Booleans: yes/no/true/false/on/off/1/0. Lists: items separated by
+//   commas and/or white space. Durations: see ParseDuration. Numbers:
+//   decimal digits only. Addresses of the *_listen keys are checked like
+//   net::ParseEndpoint. Every key, its default and an example:
+//   docs/configuration.md.
+//
+// LIMITS
+//   The file may hold at most kMaxConfigBytes; a `#` starts a comment only
+//   at the beginning of a line (values may contain it).
 
 #ifndef POSTHORN_TOOLS_COMMON_CONFIG_H_
 #define POSTHORN_TOOLS_COMMON_CONFIG_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +42,7 @@
 namespace posthorn::tools {
 
 inline constexpr char kDefaultConfigPath[] = "/etc/posthorn/posthorn.conf";
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 enum class MailboxFormat { kMbox, kMaildir };
 enum class BareNewline { kReject, kNormalize };
@@ -63,9 +76,14 @@ struct Config {
   std::chrono::seconds delay_warning{4 * 3600};
   BareNewline bare_newline = BareNewline::kReject;
   std::string run_as = "mail";
-  std::vector<std::string> pop3_listen;      // popper daemon by config
+  // popper -D (daemon by config); ignored without -D.
+  std::vector<std::string> pop3_listen = {"127.0.0.1:1100", "[::1]:1100"};
   std::vector<std::string> pop3_tls_listen;  // implicit TLS (995)
   std::string bulletin_dir;                  // popper -b by config
+  std::chrono::seconds pop3_failed_login_delay{1};  // before "-ERR" (0 ok)
+  std::uint64_t pop3_address_max_failures = 10;      // per address; 0 = off
+  std::chrono::seconds pop3_address_window{600};
+  std::uint64_t pop3_max_connections = 1000;
 };
 
 // Parses `text` as if read from `path` (relative paths resolve against
@@ -78,15 +96,18 @@ absl::StatusOr<Config> ParseConfig(std::string_view text,
 absl::StatusOr<Config> LoadConfig(const std::string& path,
                                   bool allow_missing = false);
 
-// -C value, else $POSTHORN_CONF, else kDefaultConfigPath; `explicit_path`
-// tells whether the file must exist.
+// -C value, else $POSTHORN_CONF (when set and not empty), else
+// kDefaultConfigPath; `must_exist` tells whether the file must exist
+// (true for -C and $POSTHORN_CONF).
 struct ConfigLocation {
   std::string path;
   bool must_exist = false;
 };
 ConfigLocation ConfigPath(const std::optional<std::string>& dash_c);
 
-// Durations as written in the file: "600", "600s", "30m", "4h", "5d".
+// Durations as written in the file: "600", "600s", "30m", "4h", "5d", "0"
+// (one number, one optional unit s/m/h/d). InvalidArgument otherwise, or
+// when the value exceeds 100 years.
 absl::StatusOr<std::chrono::seconds> ParseDuration(std::string_view text);
 
 }  // namespace posthorn::tools

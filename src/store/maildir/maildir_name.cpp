@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "store/common/checksum.h"
 
 namespace posthorn::store::maildir {
 namespace {
@@ -30,20 +31,10 @@ std::optional<std::uint64_t> TakeNumber(std::string_view& text) {
   return value;
 }
 
-// FNV-1a, 64 bits, from a given basis: fixed forever (UIDs depend on it).
-std::uint64_t Fnv1a(std::string_view data, std::uint64_t basis) {
-  std::uint64_t hash = basis;
-  for (char c : data) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 std::string Digest(std::string_view data) {
   // Two independent 64-bit hashes: 128 bits, ample for names in one folder.
-  return absl::StrFormat("D%016x%016x", Fnv1a(data, 0xcbf29ce484222325ULL),
-                         Fnv1a(data, 0x84222325cbf29ce4ULL));
+  return absl::StrFormat("D%016x%016x", Fnv1a64(data, kFnvBasis),
+                         Fnv1a64(data, 0x84222325cbf29ce4ULL));
 }
 
 }  // namespace

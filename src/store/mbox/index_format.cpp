@@ -6,25 +6,19 @@
 
 #include "absl/status/status.h"
 #include "fmt/format.h"
+#include "store/common/checksum.h"
 
 namespace posthorn::store::mbox {
 namespace {
 
 constexpr std::string_view kMagic = "PHMBXIDX";
-constexpr std::uint32_t kVersion = 1;
+// Version 2: the word-at-a-time record checksum (version 1 used FNV-1a;
+// such an index is rebuilt like any other unusable one).
+constexpr std::uint32_t kVersion = 2;
 constexpr char kEntryType = 'E';
 constexpr char kStampType = 'S';
 // type + 3*u64 + u32 + u64 + u8 (+ uid) + checksum
 constexpr std::size_t kEntryFixedSize = 1 + 24 + 4 + 8 + 1 + 8;
-
-std::uint64_t Fnv1a64(std::string_view bytes) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
 
 void PutU64(std::string* out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -45,7 +39,7 @@ std::uint32_t GetU32(const char* p) {
 
 // Appends the checksum of everything from `record_start` on.
 void Seal(std::string* out, std::size_t record_start) {
-  PutU64(out, Fnv1a64(std::string_view(*out).substr(record_start)));
+  PutU64(out, RecordChecksum64(std::string_view(*out).substr(record_start)));
 }
 
 void AppendEntry(std::string* out, const IndexEntry& entry) {
@@ -75,7 +69,7 @@ void AppendStamp(std::string* out, const MboxIdentity& identity,
 
 bool ChecksumOk(std::string_view record) {
   std::string_view body = record.substr(0, record.size() - 8);
-  return Fnv1a64(body) == GetU64(record.data() + record.size() - 8);
+  return RecordChecksum64(body) == GetU64(record.data() + record.size() - 8);
 }
 
 Stamp DecodeStamp(const char* p) {

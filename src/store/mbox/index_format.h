@@ -1,8 +1,9 @@
 // store/mbox/index_format.h — the ".<user>.index" file beside an mbox.
 //
-// FORMAT (little-endian, version 1)
-//   header  "PHMBXIDX" u32 version=1 u32 zero                  (16 bytes)
-//   records, each:  u8 type, payload, u64 FNV-1a-64 of type+payload
+// FORMAT (little-endian, version 2)
+//   header  "PHMBXIDX" u32 version=2 u32 zero                  (16 bytes)
+//   records, each:  u8 type, payload, u64 RecordChecksum64 of type+payload
+//   (store/common/checksum.h; version 1 had FNV-1a)
 //     'E' entry  u64 offset, u64 disk_length, u64 wire_size,
 //                u32 from_line_length, u64 content_length,
 //                u8 uid_length, uid bytes

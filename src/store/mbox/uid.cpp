@@ -65,16 +65,20 @@ std::string UidDigest::Finish() {
 }
 
 bool MakeUidsUnique(std::vector<std::string*>& uids) {
-  absl::flat_hash_set<std::string> used;
+  // Views into the strings themselves: no copy per message (this runs on
+  // every open of a maildrop). A string is changed only before its view
+  // is inserted, so every view stays valid.
+  absl::flat_hash_set<std::string_view> used;
   used.reserve(uids.size());
   bool changed = false;
   for (std::string* uid : uids) {
     if (used.insert(*uid).second) continue;
-    std::string base = *uid;
+    const std::string base = *uid;
     for (int suffix = 2;; ++suffix) {
       std::string candidate = fmt::format("{}-{}", base, suffix);
-      if (used.insert(candidate).second) {
+      if (!used.contains(candidate)) {
         *uid = std::move(candidate);
+        used.insert(*uid);
         changed = true;
         break;
       }

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "fmt/format.h"
+#include "store/common/checksum.h"
 #include "store/queue/queue_id.h"
 #include "store/queue/xtext.h"
 
@@ -22,18 +23,6 @@ namespace posthorn::store::queue {
 namespace {
 
 constexpr std::string_view kMagic = "posthorn-queue-envelope";
-
-// FNV-1a, 64 bit. Each step (xor a byte, multiply by an odd constant) is a
-// bijection of the state, so changing any single byte always changes the
-// result; that is all the checksum is for (torn or flipped files).
-std::uint64_t Fnv1a64(std::string_view bytes) {
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 std::string ChecksumText(std::string_view bytes) {
   return fmt::format("{:016x}", Fnv1a64(bytes));

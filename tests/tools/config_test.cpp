@@ -1,0 +1,522 @@
+// tests/tools/config_test.cpp — posthorn.conf: defaults, every key, value
+// kinds (lists, booleans, durations, numbers, paths, addresses),
+// continuation lines, comments, errors with file:line, loading a file,
+// and where the file is looked for (-C, $POSTHORN_CONF, the default).
+// Also the trace-file open and the log line format of tools/common.
+
+#include "tools/common/config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/common/logging.h"
+#include "tools/common/trace_file.h"
+
+namespace posthorn::tools {
+namespace {
+
+using std::chrono::seconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A folder under $TMPDIR (or /tmp), removed with its files at the end.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(base != nullptr && base[0] != '\0' ? base : "/tmp") +
+        "/config_test.XXXXXX";
+    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::string command = "rm -rf '" + path_ + "'";
+      [[maybe_unused]] int rc = std::system(command.c_str());
+    }
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string file = path_ + "/" + name;
+    std::ofstream(file) << text;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+// Sets or unsets an environment variable for one scope.
+class EnvScope {
+ public:
+  EnvScope(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old != nullptr) old_ = old;
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~EnvScope() {
+    if (old_.has_value()) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+Config MustParse(const std::string& text,
+                 const std::string& path = "/etc/posthorn/posthorn.conf") {
+  auto config = ParseConfig(text, path);
+  EXPECT_TRUE(config.ok()) << config.status();
+  return config.ok() ? *config : Config{};
+}
+
+std::string ParseError(const std::string& text,
+                       const std::string& path = "/x/posthorn.conf") {
+  auto config = ParseConfig(text, path);
+  EXPECT_FALSE(config.ok()) << text;
+  if (config.ok()) return "";
+  EXPECT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+  return std::string(config.status().message());
+}
+
+std::string SystemHostName() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name[0] != '\0' ? name : "localhost";
+}
+
+TEST(ConfigTest, EmptyFileGivesTheDocumentedDefaults) {
+  const Config c = MustParse("");
+  EXPECT_EQ(c.path, "/etc/posthorn/posthorn.conf");
+  EXPECT_EQ(c.hostname, SystemHostName());
+  EXPECT_THAT(c.local_domains, ElementsAre(SystemHostName(), "localhost"));
+  EXPECT_THAT(c.smtpd_listen, ElementsAre("0.0.0.0:25", "[::]:25"));
+  EXPECT_THAT(c.trusted_networks, ElementsAre("127.0.0.0/8", "[::1]/128"));
+  EXPECT_EQ(c.relay_host, "");
+  EXPECT_EQ(c.transport_map, "");
+  EXPECT_TRUE(c.dns_servers.empty());
+  EXPECT_EQ(c.queue_dir, "/var/spool/mqueue");
+  EXPECT_EQ(c.spool_dir, "/var/spool/mail");
+  EXPECT_EQ(c.mailbox_format, MailboxFormat::kMbox);
+  EXPECT_EQ(c.alias_file, "/etc/aliases");
+  EXPECT_EQ(c.auth_db, "/etc/pop.auth");
+  EXPECT_EQ(c.help_file, "/etc/mail/helpfile");
+  EXPECT_EQ(c.tls_cert, "");
+  EXPECT_EQ(c.tls_key, "");
+  EXPECT_FALSE(c.plaintext_auth);
+  EXPECT_EQ(c.message_size_limit, 10240000u);
+  EXPECT_EQ(c.recipient_limit, 1000u);
+  EXPECT_EQ(c.smtpd_timeout, seconds(300));
+  EXPECT_EQ(c.pop3_timeout, seconds(600));
+  EXPECT_EQ(c.queue_run_interval, seconds(30 * 60));
+  EXPECT_EQ(c.max_backoff, seconds(4 * 3600));
+  EXPECT_EQ(c.queue_lifetime, seconds(5 * 24 * 3600));
+  EXPECT_EQ(c.delay_warning, seconds(4 * 3600));
+  EXPECT_EQ(c.bare_newline, BareNewline::kReject);
+  EXPECT_EQ(c.run_as, "mail");
+  EXPECT_THAT(c.pop3_listen, ElementsAre("127.0.0.1:1100", "[::1]:1100"));
+  EXPECT_TRUE(c.pop3_tls_listen.empty());
+  EXPECT_EQ(c.bulletin_dir, "");
+  EXPECT_EQ(c.pop3_failed_login_delay, seconds(1));
+  EXPECT_EQ(c.pop3_address_max_failures, 10u);
+  EXPECT_EQ(c.pop3_address_window, seconds(600));
+  EXPECT_EQ(c.pop3_max_connections, 1000u);
+}
+
+TEST(ConfigTest, EveryKeyIsParsed) {
+  const Config c = MustParse(R"(# every key once
+hostname = mail.example.org
+local_domains = example.org, example.net
+smtpd_listen = 127.0.0.1:2525 [::1]:2525
+trusted_networks = 10.0.0.0/8, [2001:db8::]/32, 192.0.2.7
+relay_host = [smarthost.example.org]:587
+transport_map = /etc/posthorn/transport
+dns_servers = 192.0.2.53, 2001:db8::53
+queue_dir = /q
+spool_dir = /spool
+mailbox_format = maildir
+alias_file = /etc/mail/aliases
+auth_db = /etc/mail/pop.auth
+help_file = /etc/mail/help
+tls_cert = /etc/ssl/cert.pem
+tls_key = /etc/ssl/key.pem
+plaintext_auth = yes
+message_size_limit = 2048
+recipient_limit = 7
+smtpd_timeout = 7m
+pop3_timeout = 20m
+queue_run_interval = 15m
+max_backoff = 2h
+queue_lifetime = 3d
+delay_warning = 1h
+bare_newline = normalize
+run_as =
+pop3_listen = 127.0.0.1:1100
+pop3_tls_listen = 127.0.0.1:1995, [::1]:1995
+bulletin_dir = /var/spool/bulls
+pop3_failed_login_delay = 0
+pop3_address_max_failures = 3
+pop3_address_window = 30m
+pop3_max_connections = 50
+)");
+  EXPECT_EQ(c.hostname, "mail.example.org");
+  EXPECT_THAT(c.local_domains, ElementsAre("example.org", "example.net"));
+  EXPECT_THAT(c.smtpd_listen, ElementsAre("127.0.0.1:2525", "[::1]:2525"));
+  EXPECT_THAT(c.trusted_networks,
+              ElementsAre("10.0.0.0/8", "[2001:db8::]/32", "192.0.2.7"));
+  EXPECT_EQ(c.relay_host, "[smarthost.example.org]:587");
+  EXPECT_EQ(c.transport_map, "/etc/posthorn/transport");
+  EXPECT_THAT(c.dns_servers, ElementsAre("192.0.2.53", "2001:db8::53"));
+  EXPECT_EQ(c.queue_dir, "/q");
+  EXPECT_EQ(c.spool_dir, "/spool");
+  EXPECT_EQ(c.mailbox_format, MailboxFormat::kMaildir);
+  EXPECT_EQ(c.alias_file, "/etc/mail/aliases");
+  EXPECT_EQ(c.auth_db, "/etc/mail/pop.auth");
+  EXPECT_EQ(c.help_file, "/etc/mail/help");
+  EXPECT_EQ(c.tls_cert, "/etc/ssl/cert.pem");
+  EXPECT_EQ(c.tls_key, "/etc/ssl/key.pem");
+  EXPECT_TRUE(c.plaintext_auth);
+  EXPECT_EQ(c.message_size_limit, 2048u);
+  EXPECT_EQ(c.recipient_limit, 7u);
+  EXPECT_EQ(c.smtpd_timeout, seconds(420));
+  EXPECT_EQ(c.pop3_timeout, seconds(1200));
+  EXPECT_EQ(c.queue_run_interval, seconds(900));
+  EXPECT_EQ(c.max_backoff, seconds(7200));
+  EXPECT_EQ(c.queue_lifetime, seconds(3 * 86400));
+  EXPECT_EQ(c.delay_warning, seconds(3600));
+  EXPECT_EQ(c.bare_newline, BareNewline::kNormalize);
+  EXPECT_EQ(c.run_as, "");
+  EXPECT_THAT(c.pop3_listen, ElementsAre("127.0.0.1:1100"));
+  EXPECT_THAT(c.pop3_tls_listen,
+              ElementsAre("127.0.0.1:1995", "[::1]:1995"));
+  EXPECT_EQ(c.bulletin_dir, "/var/spool/bulls");
+  EXPECT_EQ(c.pop3_failed_login_delay, seconds(0));
+  EXPECT_EQ(c.pop3_address_max_failures, 3u);
+  EXPECT_EQ(c.pop3_address_window, seconds(1800));
+  EXPECT_EQ(c.pop3_max_connections, 50u);
+}
+
+TEST(ConfigTest, LocalDomainsDefaultFollowsTheHostname) {
+  EXPECT_THAT(MustParse("hostname = mx.example.com\n").local_domains,
+              ElementsAre("mx.example.com", "localhost"));
+  // An empty hostname means the system's.
+  EXPECT_EQ(MustParse("hostname =\n").hostname, SystemHostName());
+}
+
+TEST(ConfigTest, ListsSplitOnCommasAndWhiteSpace) {
+  for (const char* value :
+       {"a.example, b.example", "a.example b.example", "a.example,b.example",
+        " a.example ,, b.example,", "a.example\t b.example"}) {
+    EXPECT_THAT(
+        MustParse(std::string("local_domains = ") + value + "\n")
+            .local_domains,
+        ElementsAre("a.example", "b.example"))
+        << value;
+  }
+  EXPECT_TRUE(MustParse("pop3_listen =\n").pop3_listen.empty());
+}
+
+TEST(ConfigTest, Booleans) {
+  for (const char* yes : {"yes", "true", "on", "1", "YES", "True"}) {
+    EXPECT_TRUE(MustParse(std::string("plaintext_auth = ") + yes + "\n")
+                    .plaintext_auth)
+        << yes;
+  }
+  for (const char* no : {"no", "false", "off", "0", "No"}) {
+    EXPECT_FALSE(MustParse(std::string("plaintext_auth = ") + no + "\n")
+                     .plaintext_auth)
+        << no;
+  }
+  EXPECT_THAT(ParseError("plaintext_auth = maybe\n"),
+              HasSubstr("/x/posthorn.conf:1: plaintext_auth: bad boolean"));
+  EXPECT_THAT(ParseError("plaintext_auth =\n"), HasSubstr(":1: "));
+}
+
+TEST(ConfigTest, Durations) {
+  EXPECT_EQ(*ParseDuration("600"), seconds(600));
+  EXPECT_EQ(*ParseDuration("600s"), seconds(600));
+  EXPECT_EQ(*ParseDuration("10m"), seconds(600));
+  EXPECT_EQ(*ParseDuration("4h"), seconds(4 * 3600));
+  EXPECT_EQ(*ParseDuration("5d"), seconds(5 * 86400));
+  EXPECT_EQ(*ParseDuration("0"), seconds(0));
+  for (const char* bad : {"", "m", "-1", "+5", "10x", "1.5h", "10 m", "1mm",
+                          "99999999999999999999", "36600000d", "0x10"}) {
+    EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+  }
+  EXPECT_EQ(MustParse("pop3_timeout = 10m\n").pop3_timeout, seconds(600));
+  EXPECT_EQ(MustParse("pop3_timeout = 0\n").pop3_timeout, seconds(0));
+  EXPECT_THAT(ParseError("\n\npop3_timeout = 10 minutes\n"),
+              StartsWith("/x/posthorn.conf:3: pop3_timeout: bad duration"));
+}
+
+TEST(ConfigTest, Numbers) {
+  EXPECT_EQ(MustParse("message_size_limit = 18446744073709551615\n")
+                .message_size_limit,
+            18446744073709551615ULL);
+  for (const char* bad : {"-1", "+1", "1k", "18446744073709551616", "0x10",
+                          "1 000"}) {
+    EXPECT_THAT(ParseError(std::string("recipient_limit = ") + bad + "\n"),
+                HasSubstr(":1: recipient_limit: bad number"))
+        << bad;
+  }
+}
+
+TEST(ConfigTest, EnumsAndAddressesAreChecked) {
+  EXPECT_THAT(ParseError("mailbox_format = mh\n"),
+              HasSubstr(":1: mailbox_format: bad mailbox format \"mh\""));
+  EXPECT_THAT(ParseError("bare_newline = accept\n"), HasSubstr(":1: "));
+  EXPECT_THAT(ParseError("pop3_listen = 127.0.0.1\n"),
+              HasSubstr(":1: pop3_listen: bad endpoint"));
+  EXPECT_THAT(ParseError("pop3_listen = ::1:110\n"), HasSubstr(":1: "));
+  EXPECT_THAT(ParseError("smtpd_listen = 127.0.0.1:99999\n"),
+              HasSubstr(":1: "));
+  EXPECT_THAT(ParseError("trusted_networks = 10.0.0.0/33\n"),
+              HasSubstr(":1: trusted_networks: bad prefix"));
+  EXPECT_THAT(ParseError("trusted_networks = example.org\n"),
+              HasSubstr(":1: trusted_networks: bad network"));
+  EXPECT_THAT(ParseError("dns_servers = 10.0.0.0/8\n"), HasSubstr(":1: "));
+  EXPECT_THAT(ParseError("run_as = ../root\n"), HasSubstr(":1: run_as"));
+  EXPECT_THAT(ParseError("hostname = a b\n"), HasSubstr(":1: hostname"));
+}
+
+TEST(ConfigTest, RelativePathsAreTakenFromTheFilesFolder) {
+  const Config c = MustParse(
+      "spool_dir = spool\nauth_db = ./pop.auth\nqueue_dir = /abs/q\n"
+      "tls_cert = tls/cert.pem\ntls_key = tls/key.pem\n"
+      "bulletin_dir = bulls\nalias_file = aliases\nhelp_file = help\n"
+      "transport_map = transport\n",
+      "/srv/instance/posthorn.conf");
+  EXPECT_EQ(c.spool_dir, "/srv/instance/spool");
+  EXPECT_EQ(c.auth_db, "/srv/instance/./pop.auth");
+  EXPECT_EQ(c.queue_dir, "/abs/q");
+  EXPECT_EQ(c.tls_cert, "/srv/instance/tls/cert.pem");
+  EXPECT_EQ(c.tls_key, "/srv/instance/tls/key.pem");
+  EXPECT_EQ(c.bulletin_dir, "/srv/instance/bulls");
+  EXPECT_EQ(c.alias_file, "/srv/instance/aliases");
+  EXPECT_EQ(c.help_file, "/srv/instance/help");
+  EXPECT_EQ(c.transport_map, "/srv/instance/transport");
+  // An empty path stays unset (TLS off).
+  EXPECT_EQ(MustParse("tls_cert =\n", "/srv/p.conf").tls_cert, "");
+}
+
+TEST(ConfigTest, RelativeConfigPathGivesAbsolutePaths) {
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  EXPECT_EQ(MustParse("spool_dir = spool\n", "etc/p.conf").spool_dir,
+            std::string(cwd) + "/etc/spool");
+  EXPECT_EQ(MustParse("spool_dir = spool\n", "p.conf").spool_dir,
+            std::string(cwd) + "/spool");
+}
+
+TEST(ConfigTest, CommentsBlankLinesAndContinuations) {
+  const Config c = MustParse(
+      "# a comment\n"
+      "\n"
+      "   \t\n"
+      "   # an indented comment\n"
+      "local_domains = a.example,\n"
+      "    b.example\n"
+      "\tc.example\n"
+      "# between\n"
+      "hostname=h.example\r\n"
+      "relay_host = [r.example]:25   \n");
+  EXPECT_THAT(c.local_domains,
+              ElementsAre("a.example", "b.example", "c.example"));
+  EXPECT_EQ(c.hostname, "h.example");
+  EXPECT_EQ(c.relay_host, "[r.example]:25");
+  // A '#' after a value is part of it (as in Postfix's main.cf).
+  EXPECT_EQ(MustParse("run_as = mail\nhelp_file = /h#1\n").help_file, "/h#1");
+}
+
+TEST(ConfigTest, ErrorsNameFileAndLine) {
+  EXPECT_EQ(ParseError("hostname = a\n\nfrobnicate = 1\n"),
+            "/x/posthorn.conf:3: unknown key \"frobnicate\"");
+  EXPECT_EQ(ParseError("spool_dir = /a\n# x\nspool_dir = /b\n"),
+            "/x/posthorn.conf:3: duplicate key \"spool_dir\" (first set on "
+            "line 1)");
+  EXPECT_THAT(ParseError("hostname = a\nspool_dir /var/mail\n"),
+              StartsWith("/x/posthorn.conf:2: missing '='"));
+  EXPECT_THAT(ParseError("  hostname = a\n"),
+              StartsWith("/x/posthorn.conf:1: continuation line"));
+  EXPECT_THAT(ParseError("= value\n"),
+              StartsWith("/x/posthorn.conf:1: missing key"));
+  EXPECT_THAT(ParseError("Hostname = a\n"),
+              StartsWith("/x/posthorn.conf:1: bad key"));
+  EXPECT_THAT(ParseError("hostname = a\npop3_timeout = soon\n"),
+              StartsWith("/x/posthorn.conf:2: pop3_timeout: bad duration"));
+  EXPECT_THAT(ParseError(std::string("hostname = a\0b\n", 15)),
+              StartsWith("/x/posthorn.conf:1: NUL"));
+  // A value error on a continued entry names the entry's first line.
+  EXPECT_THAT(ParseError("x = 1\n", "/y.conf"),
+              StartsWith("/y.conf:1: unknown key"));
+  EXPECT_THAT(ParseError("\nmailbox_format =\n  mh\n"),
+              StartsWith("/x/posthorn.conf:2: mailbox_format"));
+}
+
+TEST(ConfigTest, LoadConfigReadsTheFile) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path =
+      dir.Write("posthorn.conf", "spool_dir = spool\nrun_as =\n");
+  auto config = LoadConfig(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->path, path);
+  EXPECT_EQ(config->spool_dir, dir.path() + "/spool");
+  EXPECT_EQ(config->run_as, "");
+
+  const std::string bad = dir.Write("bad.conf", "\nnope = 1\n");
+  auto failed = LoadConfig(bad);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), bad + ":2: unknown key \"nope\"");
+}
+
+TEST(ConfigTest, MissingFiles) {
+  TempDir dir;
+  const std::string missing = dir.path() + "/none.conf";
+  auto strict = LoadConfig(missing);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_TRUE(absl::IsNotFound(strict.status())) << strict.status();
+  EXPECT_THAT(strict.status().message(), HasSubstr(missing));
+
+  auto lenient = LoadConfig(missing, /*allow_missing=*/true);
+  ASSERT_TRUE(lenient.ok()) << lenient.status();
+  EXPECT_EQ(lenient->path, "");
+  EXPECT_EQ(lenient->spool_dir, "/var/spool/mail");
+  EXPECT_EQ(lenient->hostname, SystemHostName());
+
+  // A folder is no config file.
+  EXPECT_FALSE(LoadConfig(dir.path()).ok());
+}
+
+TEST(ConfigTest, ConfigPathPrecedence) {
+  {
+    EnvScope env("POSTHORN_CONF", "/from/env.conf");
+    const ConfigLocation dash_c = ConfigPath(std::string("/from/c.conf"));
+    EXPECT_EQ(dash_c.path, "/from/c.conf");
+    EXPECT_TRUE(dash_c.must_exist);
+    const ConfigLocation env_only = ConfigPath(std::nullopt);
+    EXPECT_EQ(env_only.path, "/from/env.conf");
+    EXPECT_TRUE(env_only.must_exist);
+  }
+  {
+    EnvScope env("POSTHORN_CONF", nullptr);
+    const ConfigLocation fallback = ConfigPath(std::nullopt);
+    EXPECT_EQ(fallback.path, kDefaultConfigPath);
+    EXPECT_EQ(fallback.path, "/etc/posthorn/posthorn.conf");
+    EXPECT_FALSE(fallback.must_exist);
+  }
+  {
+    EnvScope env("POSTHORN_CONF", "");  // empty: as if unset
+    EXPECT_EQ(ConfigPath(std::nullopt).path, kDefaultConfigPath);
+  }
+}
+
+TEST(TraceFileTest, CreatesWithMode0600AndAppends) {
+  TempDir dir;
+  const std::string path = dir.path() + "/trace";
+  const mode_t old_mask = ::umask(0);
+  auto fd = OpenTraceFile(path);
+  ::umask(old_mask);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_EQ(::write(*fd, "a\n", 2), 2);
+  ::close(*fd);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = OpenTraceFile(path);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_EQ(::write(*again, "b\n", 2), 2);
+  ::close(*again);
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "a\nb\n");
+}
+
+TEST(TraceFileTest, RefusesSymlinksHardLinksAndNonFiles) {
+  TempDir dir;
+  const std::string target = dir.Write("target", "keep\n");
+  const std::string link = dir.path() + "/link";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  auto via_symlink = OpenTraceFile(link);
+  ASSERT_FALSE(via_symlink.ok());
+  EXPECT_EQ(via_symlink.status().message(), link + ": is a symbolic link");
+
+  const std::string dangling = dir.path() + "/dangling";
+  ASSERT_EQ(::symlink((dir.path() + "/nothing").c_str(), dangling.c_str()), 0);
+  EXPECT_FALSE(OpenTraceFile(dangling).ok());
+  EXPECT_NE(::access((dir.path() + "/nothing").c_str(), F_OK), 0);
+
+  const std::string hard = dir.path() + "/hard";
+  ASSERT_EQ(::link(target.c_str(), hard.c_str()), 0);
+  auto via_hard_link = OpenTraceFile(hard);
+  ASSERT_FALSE(via_hard_link.ok());
+  EXPECT_EQ(via_hard_link.status().message(), hard + ": has 2 links");
+
+  const std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto via_fifo = OpenTraceFile(fifo);  // must not block
+  ASSERT_FALSE(via_fifo.ok());
+
+  std::ifstream in(target);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "keep\n");
+}
+
+TEST(LoggerTest, TraceLinesCarryTimestampIdentAndPid) {
+  const std::string line =
+      Logger::FormatTraceLine("popper", 4711, "Stats: a 1 2 3 4\ninjected");
+  EXPECT_TRUE(std::regex_match(
+      line, std::regex(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d popper\[4711\]: )"
+                       R"(Stats: a 1 2 3 4 injected\n)")))
+      << line;
+}
+
+TEST(LoggerTest, WritesEveryLineToTheTraceFileAndDebugOnlyWithDebug) {
+  TempDir dir;
+  LoggerOptions options;
+  options.use_syslog = false;
+  options.trace_path = dir.path() + "/trace";
+  {
+    auto logger = Logger::Create(options);
+    ASSERT_TRUE(logger.ok()) << logger.status();
+    (*logger)->Log(LOG_NOTICE, "Stats: alice 0 0 1 10");
+    (*logger)->Log(LOG_DEBUG, "hidden");
+    (*logger)->Debug("hidden too");
+  }
+  options.debug = true;
+  {
+    auto logger = Logger::Create(options);
+    ASSERT_TRUE(logger.ok()) << logger.status();
+    (*logger)->Debug("127.0.0.1:5 > USER alice");
+  }
+  std::ifstream in(options.trace_path);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("]: Stats: alice 0 0 1 10\n"));
+  EXPECT_THAT(text, HasSubstr("]: 127.0.0.1:5 > USER alice\n"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("hidden")));
+}
+
+}  // namespace
+}  // namespace posthorn::tools

@@ -1,0 +1,246 @@
+// popauth — manages the APOP / password database of popper.
+//
+// SYNOPSIS
+//   popauth [-C conf] [-db path] -init [-force]
+//   popauth [-C conf] [-db path] -user name [-password-only]
+//   popauth [-C conf] [-db path] -delete name
+//   popauth [-C conf] [-db path] -list
+//
+// DESCRIPTION
+//   The database is -db, else the config's auth_db, else /etc/pop.auth.
+//   -init creates it empty (mode 0600); on an existing database it needs
+//   -force, which empties it. -user sets a user's secret: asked twice
+//   without echo on a terminal, else one line from stdin. -password-only
+//   keeps only a crypt hash (USER/PASS and AUTH PLAIN work, APOP does
+//   not). -list prints "name apop+pass" or "name pass-only" per user.
+//
+// EXIT STATUS (sysexits.h)
+//   0 ok; 64 usage; 65 not an auth database, bad user name or secret;
+//   66 no database; 67 -delete of an unknown user; 73 -init on an existing
+//   database without -force (or it cannot be created); 77 permission
+//   denied; 78 configuration error.
+//
+// SECURITY
+//   Secrets never appear on the command line (ps would show them) nor in
+//   messages; their buffers are wiped after use. See docs/popauth.md.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "fmt/format.h"
+#include "posthorn/store/auth_db.h"
+#include "posthorn/store/mailstore.h"
+#include "tools/common/args.h"
+#include "tools/common/config.h"
+#include "tools/common/exit_codes.h"
+#include "tools/popauth/secret_prompt.h"
+
+namespace posthorn::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: popauth [-C conf] [-db path] -init [-force]\n"
+    "       popauth [-C conf] [-db path] -user name [-password-only]\n"
+    "       popauth [-C conf] [-db path] -delete name\n"
+    "       popauth [-C conf] [-db path] -list\n";
+
+enum class Action { kNone, kInit, kUser, kDelete, kList };
+
+struct Arguments {
+  Action action = Action::kNone;
+  std::string user;  // -user / -delete
+  bool force = false;
+  bool password_only = false;
+  std::optional<std::string> config;
+  std::optional<std::string> db;
+};
+
+int Fail(int code, std::string_view message) {
+  fmt::print(stderr, "popauth: {}\n", message);
+  return code;
+}
+
+int Usage(std::string_view problem) {
+  fmt::print(stderr, "popauth: {}\n{}", problem, kUsage);
+  return kExitUsage;
+}
+
+// nullopt after printing the usage message.
+std::optional<Arguments> ParseArguments(int argc, char** argv) {
+  Arguments args;
+  auto set_action = [&](Action action, std::string_view flag) {
+    if (args.action != Action::kNone) {
+      Usage(fmt::format("{}: give only one of -init, -user, -delete, -list",
+                        flag));
+      return false;
+    }
+    args.action = action;
+    return true;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::string_view flag) -> std::optional<std::string> {
+      auto v = TakeValue(argc, argv, &i);
+      if (!v.has_value()) {
+        Usage(fmt::format("{} needs a value", flag));
+        return std::nullopt;
+      }
+      return std::string(*v);
+    };
+    if (IsWordFlag(arg, "init")) {
+      if (!set_action(Action::kInit, arg)) return std::nullopt;
+    } else if (IsWordFlag(arg, "list")) {
+      if (!set_action(Action::kList, arg)) return std::nullopt;
+    } else if (IsWordFlag(arg, "user") || IsWordFlag(arg, "delete")) {
+      const Action action =
+          IsWordFlag(arg, "user") ? Action::kUser : Action::kDelete;
+      if (!set_action(action, arg)) return std::nullopt;
+      auto name = value(arg);
+      if (!name) return std::nullopt;
+      args.user = *name;
+    } else if (IsWordFlag(arg, "force")) {
+      args.force = true;
+    } else if (IsWordFlag(arg, "password-only")) {
+      args.password_only = true;
+    } else if (arg == "-C" || IsWordFlag(arg, "db")) {
+      auto path = value(arg);
+      if (!path) return std::nullopt;
+      if (path->empty()) {
+        Usage(fmt::format("{}: empty path", arg));
+        return std::nullopt;
+      }
+      (arg == "-C" ? args.config : args.db) = *path;
+    } else {
+      Usage(fmt::format("unknown argument \"{}\"", arg));
+      return std::nullopt;
+    }
+  }
+  if (args.action == Action::kNone) {
+    Usage("give one of -init, -user, -delete, -list");
+    return std::nullopt;
+  }
+  if (args.force && args.action != Action::kInit) {
+    Usage("-force goes only with -init");
+    return std::nullopt;
+  }
+  if (args.password_only && args.action != Action::kUser) {
+    Usage("-password-only goes only with -user");
+    return std::nullopt;
+  }
+  return args;
+}
+
+// Exit code and message for a failed OpenAuthDb.
+int OpenFailure(const absl::Status& status, const std::string& path) {
+  if (absl::IsNotFound(status)) {
+    return Fail(kExitNoInput,
+                fmt::format("{}: no such database; create it with popauth "
+                            "-init",
+                            path));
+  }
+  if (absl::IsDataLoss(status)) {
+    return Fail(kExitDataErr, StatusText(status));
+  }
+  return Fail(ExitCodeFor(status), StatusText(status));
+}
+
+int Init(const Arguments& args, const std::string& path) {
+  const absl::Status status = store::CreateAuthDb(path, args.force);
+  if (status.ok()) return kExitOk;
+  if (absl::IsFailedPrecondition(status)) {
+    return Fail(kExitCantCreat,
+                fmt::format("{}: the database exists; -init -force empties "
+                            "it",
+                            path));
+  }
+  if (absl::IsPermissionDenied(status)) {
+    return Fail(kExitNoPerm, StatusText(status));
+  }
+  return Fail(kExitCantCreat, StatusText(status));
+}
+
+int SetUser(const Arguments& args, const std::string& path) {
+  auto db = store::OpenAuthDb(path, /*writable=*/true);
+  if (!db.ok()) return OpenFailure(db.status(), path);
+  auto secret = ReadSecret(STDIN_FILENO, STDERR_FILENO);
+  if (!secret.ok()) return Fail(ExitCodeFor(secret.status()),
+                                StatusText(secret.status()));
+  const absl::Status status =
+      args.password_only ? (*db)->SetPasswordOnly(args.user, *secret)
+                         : (*db)->SetSecret(args.user, *secret);
+  WipeString(&*secret);
+  if (!status.ok()) return Fail(ExitCodeFor(status), StatusText(status));
+  return kExitOk;
+}
+
+int DeleteUser(const Arguments& args, const std::string& path) {
+  auto db = store::OpenAuthDb(path, /*writable=*/true);
+  if (!db.ok()) return OpenFailure(db.status(), path);
+  const absl::Status status = (*db)->Delete(args.user);
+  if (absl::IsNotFound(status)) {
+    return Fail(kExitNoUser,
+                fmt::format("{}: no user \"{}\"", path, args.user));
+  }
+  if (!status.ok()) return Fail(ExitCodeFor(status), StatusText(status));
+  return kExitOk;
+}
+
+int List(const std::string& path) {
+  auto db = store::OpenAuthDb(path, /*writable=*/false);
+  if (!db.ok()) return OpenFailure(db.status(), path);
+  auto users = (*db)->List();
+  if (!users.ok()) return Fail(ExitCodeFor(users.status()),
+                               StatusText(users.status()));
+  std::string out;
+  for (const store::AuthUser& user : *users) {
+    out += fmt::format("{} {}\n", user.name,
+                       user.has_secret ? "apop+pass" : "pass-only");
+  }
+  std::fputs(out.c_str(), stdout);
+  if (std::fflush(stdout) != 0) {
+    return Fail(kExitIoErr, "cannot write the list");
+  }
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  const std::optional<Arguments> args = ParseArguments(argc, argv);
+  if (!args) return kExitUsage;
+
+  // The user name is checked before anything touches a file.
+  if (args->action == Action::kUser || args->action == Action::kDelete) {
+    if (absl::Status s = store::ValidateUserName(args->user); !s.ok()) {
+      return Fail(kExitDataErr, fmt::format("bad user name \"{}\": {}",
+                                            args->user, StatusText(s)));
+    }
+  }
+
+  std::string path;
+  if (args->db) {
+    path = *args->db;
+  } else {
+    const ConfigLocation where = ConfigPath(args->config);
+    auto config = LoadConfig(where.path, !where.must_exist);
+    if (!config.ok()) return Fail(kExitConfig, StatusText(config.status()));
+    path = config->auth_db;
+  }
+
+  switch (args->action) {
+    case Action::kInit: return Init(*args, path);
+    case Action::kUser: return SetUser(*args, path);
+    case Action::kDelete: return DeleteUser(*args, path);
+    case Action::kList: return List(path);
+    case Action::kNone: break;
+  }
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace posthorn::tools
+
+int main(int argc, char** argv) { return posthorn::tools::Main(argc, argv); }

@@ -1,0 +1,43 @@
+// tools/popper/privileges.cpp — initgroups, setgid, setuid, and a check.
+
+#include "tools/popper/privileges.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "fmt/format.h"
+#include "tools/common/exit_codes.h"
+
+namespace posthorn::tools {
+
+absl::Status DropPrivileges(const std::string& user) {
+  if (user.empty() || ::geteuid() != 0) return absl::OkStatus();
+  struct passwd entry;
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int err =
+      ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (err != 0) return StatusFromErrno(err, fmt::format("getpwnam {}", user));
+  if (found == nullptr) {
+    return absl::NotFoundError(
+        fmt::format("run_as user \"{}\" does not exist", user));
+  }
+  const uid_t uid = entry.pw_uid;
+  const gid_t gid = entry.pw_gid;
+  // Groups first: after setuid the process may no longer change them.
+  if (::initgroups(user.c_str(), gid) != 0) {
+    return StatusFromErrno(errno, "initgroups");
+  }
+  if (::setgid(gid) != 0) return StatusFromErrno(errno, "setgid");
+  if (::setuid(uid) != 0) return StatusFromErrno(errno, "setuid");
+  if (uid != 0 && ::setuid(0) == 0) {
+    return absl::InternalError("root privileges could be regained");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace posthorn::tools

@@ -1,0 +1,29 @@
+// tools/popper/privileges.h — giving up root after the sockets are bound.
+//
+// PURPOSE
+//   popper starts as root (port 110, inetd's "root" column) and needs root
+//   only to bind and to open the auth database; it then becomes run_as
+//   for good: supplementary groups, group, then user, and it checks that
+//   root cannot be regained.
+//
+// GUARANTEES
+//   No-op when the process is not root or `user` is empty (tests and the
+//   demo run unprivileged with run_as empty). Threads already running
+//   change too (glibc applies set*id to every thread).
+
+#ifndef POSTHORN_TOOLS_POPPER_PRIVILEGES_H_
+#define POSTHORN_TOOLS_POPPER_PRIVILEGES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace posthorn::tools {
+
+// NotFound: no such user. Internal / the errno's code: a call failed or
+// root could be regained.
+absl::Status DropPrivileges(const std::string& user);
+
+}  // namespace posthorn::tools
+
+#endif  // POSTHORN_TOOLS_POPPER_PRIVILEGES_H_
