@@ -6,8 +6,10 @@
 //             [--host 127.0.0.1] [--timeout SECONDS] [options]
 //
 //   stat                       one session: greeting, login, STAT; prints
-//                              "<ms> ms messages=N octets=B" (connect up to
-//                              the STAT reply; QUIT follows, not timed)
+//                              "<ms> ms login_ms=L stat_ms=S messages=N
+//                              octets=B": connect up to the STAT reply, of
+//                              which L up to the login's +OK and S for the
+//                              STAT (QUIT follows, not timed)
 //   retr-all [--window W]      one session: STAT, then RETR 1..N pipelined
 //                              with at most W (default 16) commands
 //                              outstanding; prints "<MB/s> MB/s bytes=...
@@ -315,13 +317,15 @@ int RunStat(const Options& o) {
   Connection c;
   std::uint64_t messages = 0, octets = 0;
   Clock::time_point start = Clock::now();
-  if (!c.Open(o, error) || !Login(c, o, UserFor(o, 0), error) ||
-      !Stat(c, messages, octets, error))
+  if (!c.Open(o, error) || !Login(c, o, UserFor(o, 0), error))
     return Fail(error);
+  double login_ms = MillisecondsSince(start);
+  if (!Stat(c, messages, octets, error)) return Fail(error);
   double ms = MillisecondsSince(start);
   if (!c.Send("QUIT\r\n", error) || !Expect(c, "QUIT", error))
     return Fail(error);
-  std::printf("%.3f ms messages=%llu octets=%llu\n", ms,
+  std::printf("%.3f ms login_ms=%.3f stat_ms=%.3f messages=%llu octets=%llu\n",
+              ms, login_ms, ms - login_ms,
               static_cast<unsigned long long>(messages),
               static_cast<unsigned long long>(octets));
   return 0;

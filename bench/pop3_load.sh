@@ -31,7 +31,9 @@
 #   5. Measures, alternating popper and Dovecot:
 #      - login+STAT on 10k and 1g, cold (first session on a fresh copy,
 #        no index: popper's .user.index and Dovecot's index folder removed)
-#        and warm (median of the 3 sessions after it: index present);
+#        and warm (median of the 3 sessions after it: index present),
+#        logging in with USER/PASS and, separately, with APOP (popper
+#        checks a PASS with one yescrypt hash, APOP with one MD5);
 #      - RETR of every message in one pipelined session, 16 RETRs in
 #        flight (MB/s, MB = 10^6 bytes, all bytes received counted);
 #      - login+STAT+QUIT sessions per second, 10 clients for
@@ -329,18 +331,25 @@ load() {
   echo "${out%% *}"
 }
 
-echo "== login+STAT, cold and warm ($REPS runs each)"
+echo "== login+STAT, cold and warm, USER/PASS and APOP ($REPS runs each)"
 for drop in 10k 1g; do
   for server in $SERVERS; do
-    : >"$WORK/cold" ; : >"$WORK/warm"
-    for _ in $(seq "$REPS"); do
-      restore "$server" "$drop"
-      load "$server" stat "$drop" >>"$WORK/cold"
-      for _ in 1 2 3; do load "$server" stat "$drop" >>"$WORK/warm"; done
+    for method in pass apop; do
+      auth=()
+      [ "$method" = apop ] && auth=(--apop "$SECRET")
+      : >"$WORK/cold"; : >"$WORK/warm"
+      for _ in $(seq "$REPS"); do
+        restore "$server" "$drop"
+        load "$server" stat "$drop" "${auth[@]}" >>"$WORK/cold"
+        tail -1 "$WORK/load.log" | sed "s/^/   $server $drop $method cold: /"
+        for _ in 1 2 3; do
+          load "$server" stat "$drop" "${auth[@]}" >>"$WORK/warm"
+        done
+        tail -1 "$WORK/load.log" | sed "s/^/   $server $drop $method warm: /"
+      done
+      record "stat_cold_${method}_$drop" "$server" "$(median <"$WORK/cold")"
+      record "stat_warm_${method}_$drop" "$server" "$(median <"$WORK/warm")"
     done
-    record "stat_cold_$drop" "$server" "$(median <"$WORK/cold")"
-    record "stat_warm_$drop" "$server" "$(median <"$WORK/warm")"
-    grep -h '' "$WORK/load.log" | tail -1 | sed "s/^/   $server $drop: /"
   done
 done
 
@@ -390,6 +399,7 @@ for drop in 10k 1g; do
 done
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== measured in $SECONDS s"
 
 # --- 5. the table --------------------------------------------------------------
 echo
@@ -403,10 +413,16 @@ for line in open(sys.argv[1]):
     values[(key, server)] = value
 rows = [
     # key, label, unit, better ("low"/"high"), target text
-    ("stat_cold_10k", "login+STAT 10k msgs, no index", "ms", "low", ""),
-    ("stat_warm_10k", "login+STAT 10k msgs, index", "ms", "low", ""),
-    ("stat_cold_1g", "login+STAT 1 GiB, no index", "ms", "low", "< 1000 ms"),
-    ("stat_warm_1g", "login+STAT 1 GiB, index", "ms", "low", "< 20 ms"),
+    ("stat_cold_pass_10k", "login+STAT 10k msgs, no index", "ms", "low", ""),
+    ("stat_warm_pass_10k", "login+STAT 10k msgs, index", "ms", "low", ""),
+    ("stat_cold_pass_1g", "login+STAT 1 GiB, no index", "ms", "low",
+     "< 1000 ms"),
+    ("stat_warm_pass_1g", "login+STAT 1 GiB, index", "ms", "low", "< 20 ms"),
+    ("stat_cold_apop_10k", "APOP+STAT 10k msgs, no index", "ms", "low", ""),
+    ("stat_warm_apop_10k", "APOP+STAT 10k msgs, index", "ms", "low", ""),
+    ("stat_cold_apop_1g", "APOP+STAT 1 GiB, no index", "ms", "low",
+     "< 1000 ms"),
+    ("stat_warm_apop_1g", "APOP+STAT 1 GiB, index", "ms", "low", "< 20 ms"),
     ("retr_10k", "RETR all, 10k msgs", "MB/s", "high", ">= 2x"),
     ("retr_1g", "RETR all, 1 GiB", "MB/s", "high", ">= 2x"),
     ("sessions_pass", "sessions/s, 10 clients, USER/PASS", "/s", "high",

@@ -29,13 +29,14 @@
 // SECURITY
 //   The password is never taken from the command line (visible in ps).
 //   File names come from the server's uids only through the escape of
-//   folder_sink.h: a uid like "../x" becomes "%2E%2E%2Fx.eml".
+//   folder_sink.h: a uid like "../x" becomes "%2E.%2Fx.eml".
 //
 // EXIT STATUS (sysexits.h)
 //   0 every wanted message stored; 75 EX_TEMPFAIL a network problem, a
 //   timeout, a server error or a message that failed (try later); 77
-//   EX_NOPERM login refused; 73 EX_CANTCREAT DIR unusable; 64 EX_USAGE bad
-//   arguments; 70 EX_SOFTWARE other.
+//   EX_NOPERM login refused; 69 EX_UNAVAILABLE STLS or a plaintext login
+//   not possible; 73 EX_CANTCREAT DIR unusable; 64 EX_USAGE bad arguments;
+//   70 EX_SOFTWARE other.
 
 #include <sysexits.h>
 #include <unistd.h>
@@ -66,8 +67,8 @@ constexpr std::string_view kUsage =
     "Downloads every message of the maildrop to DIR/<uid>.eml (messages\n"
     "already there are skipped); --delete removes what is stored from the\n"
     "server. The password comes from $POP3_PASSWORD or one stdin line.\n"
-    "Exit: 0 done, 75 try later, 77 login refused, 73 DIR unusable,\n"
-    "64 usage.\n";
+    "Exit: 0 done, 75 try later, 77 login refused, 69 TLS or plaintext\n"
+    "login not possible, 73 DIR unusable, 64 usage.\n";
 
 // The longest password line read from stdin.
 constexpr std::size_t kMaxPasswordLine = 1024;
@@ -203,6 +204,11 @@ int Main(int argc, char** argv) {
   if (!result.ok()) {
     std::fprintf(stderr, "pop3_fetch: %s\n",
                  std::string(result.status().message()).c_str());
+    if (result.status().code() == absl::StatusCode::kFailedPrecondition) {
+      std::fprintf(stderr,
+                   "pop3_fetch: (see --stls, --tls, --apop, "
+                   "--plaintext-auth)\n");
+    }
     return ExitCodeFor(result.status());
   }
   for (const net::FetchedMessage& message : result->details) {

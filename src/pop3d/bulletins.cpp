@@ -5,12 +5,15 @@
 // does not hang the login) and checked with fstat() on the open
 // descriptor, so what is checked is what is read: a regular file, one
 // link (a hard link to another user's mail in a world-writable folder
-// would otherwise be mailed out), at most kMaxBulletinSize octets. The
-// listing checks the same, so a bad file is reported when it is listed;
-// the delivery checks again, because the folder may change in between.
+// would otherwise be mailed out), at most kMaxBulletinSize octets.
+// ListBulletins checks every file; DeliverBulletins checks only the files
+// due for the user, as it reads them (an old bad file is not reopened and
+// reported at every login).
 //
 // The user's record (note "bulletin") is the decimal number of the last
-// bulletin delivered or skipped. It moves after each delivery, never
+// bulletin delivered or skipped. A new user gets the newest bulletin that
+// passes the checks (an unsafe newest file is passed over) and a record
+// at the newest number. It moves after each delivery, never
 // before, so a failure or a crash repeats at most one bulletin. A file
 // skipped for what it is (symlink, links, size, empty) is passed over and
 // the record moves past it; an I/O error stops the delivery with the
@@ -154,6 +157,26 @@ absl::StatusOr<BulletinFile> ReadBulletin(const std::string& path,
   return result;
 }
 
+// Reads, checks, rewrites and delivers one bulletin: true when delivered,
+// false when the file was skipped (reason in the warnings).
+absl::StatusOr<bool> DeliverOne(store::Mailstore& store,
+                                const Bulletin& bulletin, std::string_view user,
+                                std::string_view hostname,
+                                std::vector<std::string>* warnings) {
+  auto file = ReadBulletin(bulletin.path, warnings);
+  if (!file.ok()) return file.status();
+  if (file->skipped) return false;
+  const std::string text = RewriteBulletin(file->text, user, hostname);
+  store::StringReader source(text);
+  const store::DeliveryInfo info{
+      .envelope_sender = detail::BulletinSender(file->text),
+      .arrival = absl::Now()};
+  if (absl::Status sent = store.Deliver(user, info, source); !sent.ok()) {
+    return sent;
+  }
+  return true;
+}
+
 // The user's record, or nullopt for a user without one (or a damaged
 // one, which is treated the same and reported).
 absl::StatusOr<std::optional<std::uint64_t>> ReadRecord(
@@ -173,9 +196,9 @@ absl::StatusOr<std::optional<std::uint64_t>> ReadRecord(
   return number;
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<Bulletin>> ListBulletins(
+// The files of `dir` named NNNNN.name, by number (then name) ascending,
+// not yet opened; other names are reported. A missing folder is empty.
+absl::StatusOr<std::vector<Bulletin>> ListBulletinNames(
     const std::string& dir, std::vector<std::string>* warnings) {
   DIR* folder = ::opendir(dir.c_str());
   if (folder == nullptr) {
@@ -185,10 +208,14 @@ absl::StatusOr<std::vector<Bulletin>> ListBulletins(
         "bulletin folder {}: {}", EscapeForLog(dir), std::strerror(error)));
   }
   std::vector<std::pair<Bulletin, std::string>> found;  // with the name
+  int read_error = 0;
   for (;;) {
     errno = 0;
     const struct dirent* entry = ::readdir(folder);
-    if (entry == nullptr) break;
+    if (entry == nullptr) {
+      read_error = errno;
+      break;
+    }
     const std::string_view name = entry->d_name;
     if (name == "." || name == "..") continue;
     const std::string path = dir + "/" + std::string(name);
@@ -197,25 +224,13 @@ absl::StatusOr<std::vector<Bulletin>> ListBulletins(
       Warn(warnings, path, "name is not NNNNN.name");
       continue;
     }
-    FileDescriptor fd(OpenBulletin(path));
-    if (fd.get() < 0) {
-      Warn(warnings, path,
-           errno == ELOOP ? "is a symbolic link" : std::strerror(errno));
-      continue;
-    }
-    struct stat info {};
-    if (const std::string reason = RejectReason(fd.get(), &info);
-        !reason.empty()) {
-      Warn(warnings, path, reason);
-      continue;
-    }
     found.push_back({Bulletin{*number, path}, std::string(name)});
   }
-  const int read_error = errno;
   ::closedir(folder);
   if (read_error != 0) {
-    return absl::UnavailableError(fmt::format(
-        "bulletin folder {}: {}", EscapeForLog(dir), std::strerror(read_error)));
+    return absl::UnavailableError(fmt::format("bulletin folder {}: {}",
+                                              EscapeForLog(dir),
+                                              std::strerror(read_error)));
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
     return a.first.number != b.first.number ? a.first.number < b.first.number
@@ -227,49 +242,76 @@ absl::StatusOr<std::vector<Bulletin>> ListBulletins(
   return bulletins;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<Bulletin>> ListBulletins(
+    const std::string& dir, std::vector<std::string>* warnings) {
+  auto named = ListBulletinNames(dir, warnings);
+  if (!named.ok()) return named.status();
+  std::vector<Bulletin> bulletins;
+  bulletins.reserve(named->size());
+  for (Bulletin& bulletin : *named) {
+    FileDescriptor fd(OpenBulletin(bulletin.path));
+    if (fd.get() < 0) {
+      Warn(warnings, bulletin.path,
+           errno == ELOOP ? "is a symbolic link" : std::strerror(errno));
+      continue;
+    }
+    struct stat info {};
+    if (const std::string reason = RejectReason(fd.get(), &info);
+        !reason.empty()) {
+      Warn(warnings, bulletin.path, reason);
+      continue;
+    }
+    bulletins.push_back(std::move(bulletin));
+  }
+  return bulletins;
+}
+
 absl::StatusOr<std::size_t> DeliverBulletins(
     store::Mailstore& store, const std::string& dir, std::string_view user,
     std::string_view hostname, std::vector<std::string>* warnings) {
   if (absl::Status valid = store::ValidateUserName(user); !valid.ok()) {
     return valid;
   }
-  auto bulletins = ListBulletins(dir, warnings);
+  // Only the files due are opened and checked: an old bad file is not
+  // reopened (and reported) at every login.
+  auto bulletins = ListBulletinNames(dir, warnings);
   if (!bulletins.ok()) return bulletins.status();
   auto record = ReadRecord(store, user, warnings);
   if (!record.ok()) return record.status();
 
-  std::vector<Bulletin> due;
-  if (record->has_value()) {
-    for (const Bulletin& b : *bulletins) {
-      if (b.number > **record) due.push_back(b);
+  if (!record->has_value()) {
+    // A new user: only the newest bulletin that can be read (an unsafe
+    // newest one is passed over), then the record at the newest number,
+    // so the older ones never follow. With no bulletins the record starts
+    // at 0 and every bulletin posted later reaches them.
+    std::uint64_t newest = 0;
+    std::size_t delivered = 0;
+    for (auto it = bulletins->rbegin(); it != bulletins->rend(); ++it) {
+      newest = std::max(newest, it->number);
+      auto sent = DeliverOne(store, *it, user, hostname, warnings);
+      if (!sent.ok()) return sent.status();
+      if (*sent) {
+        delivered = 1;
+        break;
+      }
     }
-  } else if (!bulletins->empty()) {
-    due.push_back(bulletins->back());  // a new user: only the newest
-  } else {
-    // A new user and no bulletins yet: start the record at 0, so every
-    // bulletin posted from now on reaches them.
-    if (absl::Status written = store.WriteUserNote(user, kRecordKey, "0");
+    if (absl::Status written =
+            store.WriteUserNote(user, kRecordKey, std::to_string(newest));
         !written.ok()) {
       return written;
     }
-    return 0;
+    return delivered;
   }
 
   std::size_t delivered = 0;
-  for (const Bulletin& bulletin : due) {
-    auto file = ReadBulletin(bulletin.path, warnings);
-    if (!file.ok()) return file.status();
-    if (!file->skipped) {
-      const std::string text = RewriteBulletin(file->text, user, hostname);
-      store::StringReader source(text);
-      const store::DeliveryInfo info{
-          .envelope_sender = detail::BulletinSender(file->text),
-          .arrival = absl::Now()};
-      if (absl::Status sent = store.Deliver(user, info, source); !sent.ok()) {
-        return sent;
-      }
-      ++delivered;
-    }
+  for (const Bulletin& bulletin : *bulletins) {
+    if (bulletin.number <= **record) continue;
+    auto sent = DeliverOne(store, bulletin, user, hostname, warnings);
+    if (!sent.ok()) return sent.status();
+    if (*sent) ++delivered;
+    // Moves only after the delivery is durable (or the file was skipped).
     if (absl::Status written = store.WriteUserNote(
             user, kRecordKey, std::to_string(bulletin.number));
         !written.ok()) {

@@ -62,7 +62,9 @@ class Pop3Service::Impl {
     if (!limiter_.IsBlocked(peer.address, AddressLimiter::Clock::now())) {
       return std::nullopt;
     }
-    Log(LogLevel::kNotice,
+    // Debug only: a blocked client may reconnect in a loop; the block
+    // itself was logged once, when it began (Refuse).
+    Log(LogLevel::kDebug,
         fmt::format("refused connection from {}: too many failed logins",
                     PeerText(peer)));
     return "too many failed logins from your address; try again later";
@@ -129,11 +131,19 @@ class Pop3Service::Impl {
   // escaped: it may be anything) and returns the AUTH answer.
   pop3::LoginFailure Refuse(const net::Pop3LoginRequest& request,
                             std::string_view why) {
-    limiter_.RecordFailure(request.peer.address, AddressLimiter::Clock::now());
+    const auto now = AddressLimiter::Clock::now();
+    const bool was_blocked = limiter_.IsBlocked(request.peer.address, now);
+    limiter_.RecordFailure(request.peer.address, now);
     Log(LogLevel::kInfo,
         fmt::format("failed login for {} from {} {}: {}",
                     EscapeForLog(request.user, store::kMaxUserNameLength),
                     PeerText(request.peer), HowText(request), why));
+    if (!was_blocked && limiter_.IsBlocked(request.peer.address, now)) {
+      Log(LogLevel::kNotice,
+          fmt::format("blocking {} for {} s: too many failed logins",
+                      PeerText(request.peer),
+                      options_.address_limits.window.count()));
+    }
     return AuthFailure();
   }
 

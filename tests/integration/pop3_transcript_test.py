@@ -95,6 +95,7 @@ class Connection:
         self.raw = sup.Pop3Raw("127.0.0.1", port)
         self.raw.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.bytewise = bytewise
+        self.greeted = False
         self.timestamp = None
 
     def send(self, data):
@@ -129,15 +130,16 @@ class Replay:
         return re.sub(r"\{DIGEST (\S+)\}", digest, text)
 
     def expand_server(self, text):
-        text = text.replace("{TS}", (self.current.timestamp or b"").decode()
-                            if self.current.timestamp else "{TS}")
+        if self.current.timestamp is not None:
+            text = text.replace("{TS}", self.current.timestamp.decode())
         return re.sub(r"\{UID (\d+)\}",
                       lambda m: self.uids[int(m.group(1)) - 1], text)
 
     def expect(self, want, number):
         conn = self.current
-        if conn.timestamp is None:
+        if not conn.greeted:
             # The greeting: learn this connection's APOP timestamp first.
+            conn.greeted = True
             greeting = conn.raw.line() + b"\r\n"
             m = sup._TS_RE.search(greeting)
             if m:

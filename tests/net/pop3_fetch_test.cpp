@@ -3,7 +3,8 @@
 // failure (login, truncation, stall, size) an error that deletes nothing.
 //
 // The fake server runs in a thread, serves one connection, answers from a
-// Script and records every command line. Every wait is bounded.
+// Script and records every command line. Every wait is bounded. The last
+// tests run against posthorn's own Pop3Server (STLS, implicit TLS, APOP).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,7 +26,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "net_test_util.h"
+#include "pop3_test_util.h"
 #include "posthorn/net/pop3_fetch.h"
+#include "posthorn/net/pop3_server.h"
 
 namespace posthorn::net {
 namespace {
@@ -97,8 +101,7 @@ class FakePop3Server {
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakePop3Server() {
-    stop_ = true;
-    thread_.join();
+    Join();
     ::close(listen_fd_);
   }
 
@@ -753,6 +756,106 @@ TEST(FetchMaildrop, RefusedConnectionIsUnavailable) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("connect"));
+}
+
+// ---------------------------------------------------------------------------
+// Against posthorn's own Pop3Server, with TLS (a certificate made now).
+
+class FetchFromPop3Server : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto files = testing::MakeTestCertificate(dir_.path());
+    ASSERT_TRUE(files.ok()) << files.status();
+    cert_file_ = files->cert_file;
+    handler_.messages = {
+        "Subject: one\r\n\r\n.starts with a dot\r\n.\r\n",
+        "Subject: two\r\n\r\n" + std::string(200'000, 'y') + "\r\n",
+        "Subject: three\r\n\r\nend\r\n",
+    };
+    Pop3ServerOptions options;
+    options.listen = {"127.0.0.1:0"};
+    options.listen_tls = {"[::1]:0"};
+    options.tls = *files;
+    options.failed_login_delay = std::chrono::milliseconds(0);
+    auto server = testing::Pop3ServerThread::Start(options, &handler_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  FetchOptions Base(std::size_t listener) {
+    FetchOptions options;
+    options.server = server_->server().local_endpoints().at(listener);
+    options.user = "alice";
+    options.password = "secret";
+    options.ca_file = cert_file_;  // self-signed: its own CA
+    options.timeout = std::chrono::seconds(10);
+    return options;
+  }
+
+  testing::TempDir dir_;
+  std::string cert_file_;
+  testing::FakePop3Handler handler_;
+  std::unique_ptr<testing::Pop3ServerThread> server_;
+};
+
+TEST_F(FetchFromPop3Server, StlsDownloadsAndDeletesEverything) {
+  FetchOptions options = Base(0);
+  options.security = FetchOptions::Security::kStls;
+  options.delete_after = true;
+  RecordingSink sink;
+  auto result = FetchMaildrop(options, sink);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->tls);
+  ASSERT_EQ(sink.stored.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sink.stored[i].data, handler_.messages[i]) << i;
+    EXPECT_EQ(sink.stored[i].info.uid, "uid-" + std::to_string(i + 1));
+  }
+  EXPECT_EQ(result->deleted, 3u);
+  ASSERT_TRUE(handler_.WaitForSummaries(1));
+  EXPECT_THAT(handler_.updates(),
+              ElementsAre(ElementsAre(0u, 1u, 2u)));
+  ASSERT_EQ(handler_.logins().size(), 1u);
+  EXPECT_TRUE(handler_.logins()[0].tls);
+}
+
+TEST_F(FetchFromPop3Server, ImplicitTlsWithApopKeepsTheMail) {
+  FetchOptions options = Base(1);
+  options.security = FetchOptions::Security::kImplicitTls;
+  options.apop = true;
+  RecordingSink sink;
+  auto result = FetchMaildrop(options, sink);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->tls);
+  EXPECT_EQ(result->stored, 3u);
+  EXPECT_EQ(result->deleted, 0u);
+  ASSERT_EQ(handler_.logins().size(), 1u);
+  EXPECT_EQ(handler_.logins()[0].mechanism, pop3::LoginMechanism::kApop);
+  ASSERT_TRUE(handler_.WaitForSummaries(1));
+  for (const auto& update : handler_.updates()) EXPECT_THAT(update, IsEmpty());
+}
+
+TEST_F(FetchFromPop3Server, UntrustedCertificateIsRefused) {
+  FetchOptions options = Base(0);
+  options.security = FetchOptions::Security::kStls;
+  options.ca_file.clear();  // the system store does not know the test CA
+  RecordingSink sink;
+  auto result = FetchMaildrop(options, sink);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("TLS"));
+  EXPECT_TRUE(handler_.logins().empty());
+}
+
+TEST_F(FetchFromPop3Server, WrongPasswordQuotesTheServer) {
+  FetchOptions options = Base(0);
+  options.security = FetchOptions::Security::kStls;
+  options.password = "wrong";
+  RecordingSink sink;
+  auto result = FetchMaildrop(options, sink);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("-ERR"));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -172,7 +173,7 @@ TEST_F(Pop3ServerTest, PlaintextLoginRefusedWithoutTls) {
   EXPECT_THAT(client->Command("USER alice").value_or(""),
               StartsWith("-ERR [AUTH] Plaintext authentication disallowed"));
   EXPECT_THAT(client->Command("PASS secret").value_or(""),
-              StartsWith("-ERR [AUTH]"));
+              StartsWith("-ERR"));
   EXPECT_TRUE(handler_.logins().empty());
 }
 
@@ -256,6 +257,29 @@ TEST_F(Pop3ServerTest, RetrOfABigMessageIsByteExact) {
               static_cast<double>(body->size()) / 1e6 / seconds);
   // The session goes on after a big response.
   EXPECT_THAT(client->Command("NOOP").value_or(""), StartsWith("+OK"));
+}
+
+// A throughput figure, not a check: runs only with
+// POSTHORN_POP3_RETR_MB=<size in MiB> in the environment.
+TEST_F(Pop3ServerTest, RetrThroughput) {
+  const char* size = std::getenv("POSTHORN_POP3_RETR_MB");
+  if (size == nullptr) GTEST_SKIP() << "set POSTHORN_POP3_RETR_MB";
+  handler_.messages = {BigMessage(std::stoul(size) << 20)};
+  Pop3ServerOptions options = Options();
+  options.session.allow_plaintext_auth = true;
+  StartServer(options);
+  auto client = LoggedIn();
+  ASSERT_NE(client, nullptr);
+  for (int round = 0; round < 3; ++round) {
+    const auto start = Clock::now();
+    ASSERT_THAT(client->Command("RETR 1").value_or(""), StartsWith("+OK"));
+    auto size = client->SkipBody();
+    ASSERT_TRUE(size.ok());
+    const double seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("RETR %zu octets: %.0f MB/s\n", *size,
+                static_cast<double>(*size) / 1e6 / seconds);
+  }
 }
 
 TEST_F(Pop3ServerTest, TopSendsTheHeaderAndSomeBodyLines) {
@@ -378,7 +402,7 @@ TEST_F(Pop3ServerTest, QuitRunsTheUpdateAndSummarizes) {
   EXPECT_THAT(client->Command("DELE 3").value_or(""), StartsWith("+OK"));
   EXPECT_THAT(client->Command("DELE 1").value_or(""), StartsWith("+OK"));
   EXPECT_THAT(client->Command("QUIT").value_or(""),
-              HasSubstr("signing off (1 messages left)"));
+              HasSubstr("signing off (1 message left)"));
   EXPECT_TRUE(client->WaitForClose());
   ASSERT_TRUE(handler_.WaitForSummaries(1));
   EXPECT_THAT(handler_.updates(),
@@ -529,10 +553,10 @@ TEST_F(Pop3ServerTest, ProtocolLogMasksSecretsAndSkipsContent) {
   EXPECT_THAT(all, HasSubstr(" > USER alice\n"));
   EXPECT_THAT(all, HasSubstr(" > PASS ***\n"));
   EXPECT_THAT(all, HasSubstr(" > AUTH PLAIN\n"));
-  EXPECT_THAT(all, HasSubstr(" < +\n"));
+  EXPECT_THAT(all, HasSubstr(" < + \n"));
   EXPECT_THAT(all, HasSubstr(" > ***\n"));
   EXPECT_THAT(all, HasSubstr(" > RETR 1\n"));
-  EXPECT_THAT(all, HasSubstr(" < +OK 1 messages"));
+  EXPECT_THAT(all, HasSubstr(" < +OK 1 message ("));
   EXPECT_THAT(all, HasSubstr(" > QUIT\n"));
   EXPECT_THAT(all, HasSubstr("signing off"));
   EXPECT_THAT(all, Not(HasSubstr("wrong")));

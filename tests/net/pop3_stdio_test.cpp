@@ -60,6 +60,7 @@ TEST_F(Pop3StdioTest, SocketpairOffersStlsAndRuns) {
   EXPECT_EQ(client.ReadBody().value_or(""), handler_.messages[1]);
   EXPECT_THAT(client.Command("DELE 2").value_or(""), StartsWith("+OK"));
   EXPECT_THAT(client.Command("QUIT").value_or(""), StartsWith("+OK"));
+  EXPECT_TRUE(client.WaitForClose());
   ASSERT_EQ(done.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(done.get().ok());
   // The server's copy is closed; ours is still open.
@@ -84,17 +85,18 @@ TEST_F(Pop3StdioTest, PipesWorkWithoutTls) {
   Pop3ServerOptions options;
   options.tls = *files;  // ignored on pipes
   options.session.allow_plaintext_auth = true;
+  // The server dup()s the descriptors in its thread: ours stay open until
+  // it is done.
   auto done = Serve(options, to_server[0], to_client[1]);
-  ::close(to_server[0]);
-  ::close(to_client[1]);
   // The script a client would send, all at once; then EOF.
   const std::string script =
       "CAPA\r\nUSER alice\r\nPASS secret\r\nSTAT\r\nQUIT\r\n";
   ASSERT_EQ(::write(to_server[1], script.data(), script.size()),
             static_cast<ssize_t>(script.size()));
+  ::close(to_server[1]);  // as inetd's client would, after QUIT
   ASSERT_EQ(done.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(done.get().ok());
-  ::close(to_server[1]);
+  for (int fd : {to_server[0], to_client[1]}) ::close(fd);
   std::string output;
   char chunk[4096];
   for (ssize_t n; (n = ::read(to_client[0], chunk, sizeof chunk)) > 0;) {
@@ -118,15 +120,13 @@ TEST_F(Pop3StdioTest, EofOnPipesAbortsWithoutUpdate) {
   Pop3ServerOptions options;
   options.session.allow_plaintext_auth = true;
   auto done = Serve(options, to_server[0], to_client[1]);
-  ::close(to_server[0]);
-  ::close(to_client[1]);
   const std::string script = "USER alice\r\nPASS secret\r\nDELE 1\r\n";
   ASSERT_EQ(::write(to_server[1], script.data(), script.size()),
             static_cast<ssize_t>(script.size()));
   ::close(to_server[1]);  // EOF without QUIT
   ASSERT_EQ(done.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(done.get().ok());
-  ::close(to_client[0]);
+  for (int fd : {to_server[0], to_client[0], to_client[1]}) ::close(fd);
   EXPECT_TRUE(handler_.updates().empty());
   EXPECT_EQ(handler_.maildrops_open(), 0);
   ASSERT_EQ(handler_.summaries().size(), 1u);

@@ -324,6 +324,31 @@ absl::StatusOr<std::string> PopClient::ReadBody() {
   }
 }
 
+absl::StatusOr<std::size_t> PopClient::SkipBody() {
+  std::size_t size = 0;
+  for (bool first = true;; first = false) {
+    // An empty body: the terminator right at the start (only there: the
+    // kept tail of a longer body may start with ".\r\n" too).
+    if (first && buffer_.compare(0, 3, ".\r\n") == 0) {
+      buffer_.erase(0, 3);
+      return size;
+    }
+    const std::size_t end = buffer_.find("\r\n.\r\n");
+    if (end != std::string::npos) {
+      buffer_.erase(0, end + 5);
+      return size + end + 2;
+    }
+    // Keep the last 4 octets: the terminator may straddle two reads.
+    if (buffer_.size() > 4) {
+      size += buffer_.size() - 4;
+      buffer_.erase(0, buffer_.size() - 4);
+    }
+    const long n = ReadSome();
+    if (n == 0) return absl::NotFoundError("closed in a body");
+    if (n < 0) return absl::DeadlineExceededError("body timeout");
+  }
+}
+
 absl::StatusOr<std::string> PopClient::Command(std::string_view line) {
   if (absl::Status sent = Send(std::string(line) + "\r\n"); !sent.ok()) {
     return sent;

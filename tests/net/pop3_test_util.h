@@ -101,6 +101,9 @@ class PopClient {
   // The lines of a multi-line body up to "." (still dot-stuffed, CRLF
   // line ends kept).
   absl::StatusOr<std::string> ReadBody();
+  // Reads a multi-line body and returns only its size (stuffed, without
+  // the final "."), keeping no copy: for throughput figures.
+  absl::StatusOr<std::size_t> SkipBody();
   // Sends a command and returns its status line.
   absl::StatusOr<std::string> Command(std::string_view line);
   // True when the server closes (after any remaining bytes) within kWait.

@@ -85,6 +85,28 @@ std::string ReadWhole(net::Pop3Maildrop& maildrop, std::size_t index,
   return text;
 }
 
+// One real AuthDb for the whole program (creating one per test costs an
+// fsync and a crypt()): alice has an APOP secret, bob only a password hash.
+// Tests only read it.
+store::AuthDb* SharedAuthDb() {
+  struct Shared {
+    Shared() {
+      const std::string path = dir.File("pop.auth");
+      if (!store::CreateAuthDb(path, false).ok()) return;
+      auto opened = store::OpenAuthDb(path, /*writable=*/true);
+      if (!opened.ok() || !(*opened)->SetSecret("alice", "apop-secret").ok() ||
+          !(*opened)->SetPasswordOnly("bob", "bob-password").ok()) {
+        return;
+      }
+      db = std::move(*opened);
+    }
+    TempDir dir;  // removed at exit, after db is closed
+    std::unique_ptr<store::AuthDb> db;
+  };
+  static Shared shared;
+  return shared.db.get();
+}
+
 enum class StoreKind { kMemory, kMbox, kMaildir };
 
 class ServiceTest : public ::testing::TestWithParam<StoreKind> {
@@ -107,22 +129,14 @@ class ServiceTest : public ::testing::TestWithParam<StoreKind> {
         break;
       }
     }
-    const std::string db_path = dir_.File("pop.auth");
-    ASSERT_TRUE(store::CreateAuthDb(db_path, false).ok());
-    auto db = store::OpenAuthDb(db_path, /*writable=*/true);
-    ASSERT_TRUE(db.ok()) << db.status();
-    auth_ = std::move(*db);
-    ASSERT_TRUE(auth_->SetSecret("alice", "apop-secret").ok());
-  }
-
-  void AddPasswordOnlyUser() {  // costs a crypt(): only where needed
-    ASSERT_TRUE(auth_->SetPasswordOnly("bob", "bob-password").ok());
+    auth_ = SharedAuthDb();
+    ASSERT_NE(auth_, nullptr);
   }
 
   ServiceOptions Options() {
     ServiceOptions options;
     options.mailstore = store_.get();
-    options.auth_db = auth_.get();
+    options.auth_db = auth_;
     options.hostname = "pop.example.org";
     options.log = log_.Function();
     return options;
@@ -139,75 +153,9 @@ class ServiceTest : public ::testing::TestWithParam<StoreKind> {
   TempDir dir_;
   std::string spool_ = dir_.File("spool");
   std::unique_ptr<store::Mailstore> store_;
-  std::unique_ptr<store::AuthDb> auth_;
+  store::AuthDb* auth_ = nullptr;
   LogCapture log_;
 };
-
-// ---- credentials ----------------------------------------------------------
-
-TEST_P(ServiceTest, PassRightAndWrong) {
-  AddPasswordOnlyUser();
-  Pop3Service service(Options());
-  auto ok = service.Login(Pass("alice", "apop-secret"));
-  ASSERT_NE(ok.maildrop, nullptr) << ok.failure.code << " " << ok.failure.text;
-  ok.maildrop.reset();
-  auto bob = service.Login(Pass("bob", "bob-password"));
-  EXPECT_NE(bob.maildrop, nullptr);
-  bob.maildrop.reset();
-
-  for (const auto& [user, password] :
-       std::vector<std::pair<std::string, std::string>>{
-           {"alice", "wrong"}, {"alice", ""}, {"nobody", "apop-secret"},
-           {"bob", "apop-secret"}}) {
-    auto refused = service.Login(Pass(user, password));
-    EXPECT_EQ(refused.maildrop, nullptr) << user;
-    EXPECT_EQ(refused.failure.code, "AUTH");
-    EXPECT_EQ(refused.failure.text, "authentication failed");
-  }
-}
-
-TEST_P(ServiceTest, ApopRightAndWrong) {
-  AddPasswordOnlyUser();
-  Pop3Service service(Options());
-  auto request = Request(pop3::LoginMechanism::kApop, "alice",
-                         store::ApopDigest(kTimestamp, "apop-secret"));
-  auto ok = service.Login(request);
-  ASSERT_NE(ok.maildrop, nullptr) << ok.failure.text;
-  ok.maildrop.reset();
-
-  // A digest for another timestamp (a replay) fails.
-  request.password = store::ApopDigest("<1.2@other>", "apop-secret");
-  EXPECT_EQ(service.Login(request).failure.code, "AUTH");
-  // No timestamp (APOP disabled) fails.
-  request.password = store::ApopDigest(kTimestamp, "apop-secret");
-  request.apop_timestamp.clear();
-  EXPECT_EQ(service.Login(request).maildrop, nullptr);
-  // A password-only user has no APOP secret.
-  auto bob = Request(pop3::LoginMechanism::kApop, "bob",
-                     store::ApopDigest(kTimestamp, "bob-password"));
-  EXPECT_EQ(service.Login(bob).failure.code, "AUTH");
-}
-
-TEST_P(ServiceTest, SaslPlainAndProxyLoginRefused) {
-  AddPasswordOnlyUser();
-  Pop3Service service(Options());
-  auto request = Request(pop3::LoginMechanism::kSaslPlain, "bob",
-                         "bob-password");
-  auto ok = service.Login(request);
-  ASSERT_NE(ok.maildrop, nullptr);
-  ok.maildrop.reset();
-  request.authzid = "bob";  // the same identity is fine
-  ok = service.Login(request);
-  ASSERT_NE(ok.maildrop, nullptr);
-  ok.maildrop.reset();
-  request.authzid = "alice";  // act as someone else: no
-  auto refused = service.Login(request);
-  EXPECT_EQ(refused.maildrop, nullptr);
-  EXPECT_EQ(refused.failure.code, "AUTH");
-  request.authzid.clear();
-  request.password = "wrong";
-  EXPECT_EQ(service.Login(request).failure.code, "AUTH");
-}
 
 TEST_P(ServiceTest, HostileUserNamesAreRefusedAndTouchNothing) {
   Pop3Service service(Options());
@@ -233,37 +181,6 @@ TEST_P(ServiceTest, HostileUserNamesAreRefusedAndTouchNothing) {
     EXPECT_EQ(line.find_first_of(std::string("\r\n\0", 3)), std::string::npos);
     EXPECT_LT(line.size(), 400u);
   }
-}
-
-TEST_P(ServiceTest, AuthDbErrorIsTemporary) {
-  class BrokenAuthDb : public store::AuthDb {
-   public:
-    absl::Status SetSecret(std::string_view, std::string_view) override {
-      return absl::OkStatus();
-    }
-    absl::Status SetPasswordOnly(std::string_view, std::string_view) override {
-      return absl::OkStatus();
-    }
-    absl::Status Delete(std::string_view) override { return absl::OkStatus(); }
-    absl::StatusOr<std::vector<store::AuthUser>> List() const override {
-      return std::vector<store::AuthUser>{};
-    }
-    absl::StatusOr<bool> CheckPassword(std::string_view,
-                                       std::string_view) const override {
-      return absl::UnavailableError("disk on fire");
-    }
-    absl::StatusOr<bool> CheckApop(std::string_view, std::string_view,
-                                   std::string_view) const override {
-      return absl::UnavailableError("disk on fire");
-    }
-  } broken;
-  ServiceOptions options = Options();
-  options.auth_db = &broken;
-  Pop3Service service(options);
-  auto result = service.Login(Pass("alice", "apop-secret"));
-  EXPECT_EQ(result.maildrop, nullptr);
-  EXPECT_EQ(result.failure.code, "SYS/TEMP");
-  EXPECT_THAT(log_.Matching("disk on fire"), ::testing::SizeIs(1));
 }
 
 // ---- maildrop -------------------------------------------------------------
@@ -455,29 +372,25 @@ class FailingStore : public store::Mailstore {
   std::unique_ptr<store::Mailstore> inner_ = store::MakeMemoryStore();
 };
 
-class FailuresTest : public ::testing::Test {
+class PolicyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string db_path = dir_.File("pop.auth");
-    ASSERT_TRUE(store::CreateAuthDb(db_path, false).ok());
-    auto db = store::OpenAuthDb(db_path, true);
-    ASSERT_TRUE(db.ok());
-    auth_ = std::move(*db);
-    ASSERT_TRUE(auth_->SetSecret("alice", "apop-secret").ok());
+    auth_ = SharedAuthDb();
+    ASSERT_NE(auth_, nullptr);
   }
   ServiceOptions Options(store::Mailstore* store) {
     ServiceOptions options;
     options.mailstore = store;
-    options.auth_db = auth_.get();
+    options.auth_db = auth_;
     options.log = log_.Function();
     return options;
   }
   TempDir dir_;
-  std::unique_ptr<store::AuthDb> auth_;
+  store::AuthDb* auth_ = nullptr;
   LogCapture log_;
 };
 
-TEST_F(FailuresTest, StoreErrorsAreTemporaryAndLogged) {
+TEST_F(PolicyTest, StoreErrorsAreTemporaryAndLogged) {
   FailingStore store(absl::UnavailableError("spool unreadable"));
   Pop3Service service(Options(&store));
   auto result = service.Login(Apop("alice"));
@@ -487,15 +400,113 @@ TEST_F(FailuresTest, StoreErrorsAreTemporaryAndLogged) {
   EXPECT_THAT(log_.Matching("spool unreadable"), ::testing::SizeIs(1));
 }
 
-TEST_F(FailuresTest, InUseFromTheStore) {
+TEST_F(PolicyTest, InUseFromTheStore) {
   FailingStore store(store::InUseError("held"));
   Pop3Service service(Options(&store));
   EXPECT_EQ(service.Login(Apop("alice")).failure.code, "IN-USE");
 }
 
+// ---- credentials (the store does not matter here) --------------------------
+
+TEST_F(PolicyTest, PassRightAndWrong) {
+  auto store = store::MakeMemoryStore();
+  Pop3Service service(Options(store.get()));
+  auto ok = service.Login(Pass("alice", "apop-secret"));
+  ASSERT_NE(ok.maildrop, nullptr) << ok.failure.code << " " << ok.failure.text;
+  ok.maildrop.reset();
+  auto bob = service.Login(Pass("bob", "bob-password"));
+  EXPECT_NE(bob.maildrop, nullptr);
+  bob.maildrop.reset();
+
+  for (const auto& [user, password] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"alice", "wrong"}, {"alice", ""}, {"nobody", "apop-secret"},
+           {"bob", "apop-secret"}}) {
+    auto refused = service.Login(Pass(user, password));
+    EXPECT_EQ(refused.maildrop, nullptr) << user;
+    EXPECT_EQ(refused.failure.code, "AUTH");
+    EXPECT_EQ(refused.failure.text, "authentication failed");
+  }
+}
+
+TEST_F(PolicyTest, ApopRightAndWrong) {
+  auto store = store::MakeMemoryStore();
+  Pop3Service service(Options(store.get()));
+  auto request = Request(pop3::LoginMechanism::kApop, "alice",
+                         store::ApopDigest(kTimestamp, "apop-secret"));
+  auto ok = service.Login(request);
+  ASSERT_NE(ok.maildrop, nullptr) << ok.failure.text;
+  ok.maildrop.reset();
+
+  // A digest for another timestamp (a replay) fails.
+  request.password = store::ApopDigest("<1.2@other>", "apop-secret");
+  EXPECT_EQ(service.Login(request).failure.code, "AUTH");
+  // No timestamp (APOP disabled) fails.
+  request.password = store::ApopDigest(kTimestamp, "apop-secret");
+  request.apop_timestamp.clear();
+  EXPECT_EQ(service.Login(request).maildrop, nullptr);
+  // A password-only user has no APOP secret.
+  auto bob = Request(pop3::LoginMechanism::kApop, "bob",
+                     store::ApopDigest(kTimestamp, "bob-password"));
+  EXPECT_EQ(service.Login(bob).failure.code, "AUTH");
+}
+
+TEST_F(PolicyTest, SaslPlainAndProxyLoginRefused) {
+  auto store = store::MakeMemoryStore();
+  Pop3Service service(Options(store.get()));
+  auto request = Request(pop3::LoginMechanism::kSaslPlain, "bob",
+                         "bob-password");
+  auto ok = service.Login(request);
+  ASSERT_NE(ok.maildrop, nullptr);
+  ok.maildrop.reset();
+  request.authzid = "bob";  // the same identity is fine
+  ok = service.Login(request);
+  ASSERT_NE(ok.maildrop, nullptr);
+  ok.maildrop.reset();
+  request.authzid = "alice";  // act as someone else: no
+  auto refused = service.Login(request);
+  EXPECT_EQ(refused.maildrop, nullptr);
+  EXPECT_EQ(refused.failure.code, "AUTH");
+  request.authzid.clear();
+  request.password = "wrong";
+  EXPECT_EQ(service.Login(request).failure.code, "AUTH");
+}
+
+TEST_F(PolicyTest, AuthDbErrorIsTemporary) {
+  class BrokenAuthDb : public store::AuthDb {
+   public:
+    absl::Status SetSecret(std::string_view, std::string_view) override {
+      return absl::OkStatus();
+    }
+    absl::Status SetPasswordOnly(std::string_view, std::string_view) override {
+      return absl::OkStatus();
+    }
+    absl::Status Delete(std::string_view) override { return absl::OkStatus(); }
+    absl::StatusOr<std::vector<store::AuthUser>> List() const override {
+      return std::vector<store::AuthUser>{};
+    }
+    absl::StatusOr<bool> CheckPassword(std::string_view,
+                                       std::string_view) const override {
+      return absl::UnavailableError("disk on fire");
+    }
+    absl::StatusOr<bool> CheckApop(std::string_view, std::string_view,
+                                   std::string_view) const override {
+      return absl::UnavailableError("disk on fire");
+    }
+  } broken;
+  auto store = store::MakeMemoryStore();
+  ServiceOptions options = Options(store.get());
+  options.auth_db = &broken;
+  Pop3Service service(options);
+  auto result = service.Login(Pass("alice", "apop-secret"));
+  EXPECT_EQ(result.maildrop, nullptr);
+  EXPECT_EQ(result.failure.code, "SYS/TEMP");
+  EXPECT_THAT(log_.Matching("disk on fire"), ::testing::SizeIs(1));
+}
+
 // ---- address limiter through the service ----------------------------------
 
-TEST_F(FailuresTest, TooManyFailuresBlockTheAddressAtConnect) {
+TEST_F(PolicyTest, TooManyFailuresBlockTheAddressAtConnect) {
   auto store = store::MakeMemoryStore();
   ServiceOptions options = Options(store.get());
   options.address_limits.max_failures = 3;
@@ -514,6 +525,8 @@ TEST_F(FailuresTest, TooManyFailuresBlockTheAddressAtConnect) {
   const auto refused = service.OnConnect(guesser);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(*refused, "too many failed logins from your address; try again later");
+  EXPECT_THAT(log_.Matching("blocking 203.0.113.5 for 600 s"),
+              ::testing::SizeIs(1));
   EXPECT_EQ(service.OnConnect(net::Peer{"203.0.113.6", 1}), std::nullopt);
 
   // stdio sessions ("") are never blocked.
@@ -523,7 +536,7 @@ TEST_F(FailuresTest, TooManyFailuresBlockTheAddressAtConnect) {
 
 // ---- logging --------------------------------------------------------------
 
-TEST_F(FailuresTest, LoginLinesAndForgedNamesYieldOneEscapedLine) {
+TEST_F(PolicyTest, LoginLinesAndForgedNamesYieldOneEscapedLine) {
   auto store = store::MakeMemoryStore();
   Pop3Service service(Options(store.get()));
   auto request = Request(pop3::LoginMechanism::kApop, "alice",
@@ -552,7 +565,7 @@ TEST_F(FailuresTest, LoginLinesAndForgedNamesYieldOneEscapedLine) {
   }
 }
 
-TEST_F(FailuresTest, StatsLineOnlyWithStatsAndOnlyAfterLogin) {
+TEST_F(PolicyTest, StatsLineOnlyWithStatsAndOnlyAfterLogin) {
   auto store = store::MakeMemoryStore();
   net::Pop3SessionSummary summary;
   summary.user = "alice";
@@ -583,7 +596,7 @@ TEST_F(FailuresTest, StatsLineOnlyWithStatsAndOnlyAfterLogin) {
   EXPECT_EQ(log_.Matching("Stats:").size(), 1u);
 }
 
-TEST_F(FailuresTest, NullLogIsFine) {
+TEST_F(PolicyTest, NullLogIsFine) {
   auto store = store::MakeMemoryStore();
   ServiceOptions options = Options(store.get());
   options.log = nullptr;

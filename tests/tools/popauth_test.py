@@ -10,10 +10,16 @@ usage errors, config errors). Everything happens in a temporary folder.
 
 import argparse
 import os
+import pty
+import shutil
+import select
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import termios
+import time
 import unittest
 
 POPAUTH = None
@@ -36,6 +42,25 @@ def run(args, stdin='', umask=None, env=None):
 
 
 class PopauthTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        # One real -init; most tests start from a copy of it, which saves
+        # the fsyncs of a creation per test.
+        cls.template_dir = tempfile.TemporaryDirectory(prefix='popauth_tpl.')
+        cls.template = os.path.join(cls.template_dir.name, 'pop.auth')
+        result = run(['-db', cls.template, '-init'])
+        assert result.returncode == 0, result.stderr.decode()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.template_dir.cleanup()
+
+    def fresh_db(self):
+        """An empty database at self.db, as -init makes it."""
+        for suffix in ('', '-lock'):
+            if os.path.exists(self.template + suffix):
+                shutil.copy2(self.template + suffix, self.db + suffix)
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix='popauth_test.')
@@ -75,7 +100,7 @@ class PopauthTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(self.db).st_mode), 0o600)
 
     def test_user_list_and_delete(self):
-        self.popauth('-init')
+        self.fresh_db()
         self.popauth('-user', 'bob', stdin='bobs secret\r\n')
         self.popauth('-user', 'alice', stdin='tanstaaf\n')
         self.popauth('-user', 'carol', '-password-only', stdin='pw-only')
@@ -89,12 +114,12 @@ class PopauthTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(self.db).st_mode), 0o600)
 
     def test_only_one_line_of_stdin_is_the_secret(self):
-        self.popauth('-init')
+        self.fresh_db()
         self.popauth('-user', 'dave', stdin='first\nsecond\n')
         self.assertEqual(self.listing(), 'dave apop+pass\n')
 
     def test_empty_secret_refused(self):
-        self.popauth('-init')
+        self.fresh_db()
         for stdin in ('', '\n', '\r\n'):
             result = self.popauth('-user', 'erin', stdin=stdin,
                                   code=EX_DATAERR)
@@ -102,13 +127,13 @@ class PopauthTest(unittest.TestCase):
         self.assertEqual(self.listing(), '')
 
     def test_overlong_secret_refused(self):
-        self.popauth('-init')
+        self.fresh_db()
         self.popauth('-user', 'erin', stdin='x' * 5000 + '\n',
                      code=EX_DATAERR)
         self.assertEqual(self.listing(), '')
 
     def test_delete_unknown_user(self):
-        self.popauth('-init')
+        self.fresh_db()
         result = self.popauth('-delete', 'nobody', code=EX_NOUSER)
         self.assertIn('nobody', result.stderr.decode())
 
@@ -132,7 +157,7 @@ class PopauthTest(unittest.TestCase):
 
     @unittest.skipIf(os.geteuid() == 0, 'root reads every file')
     def test_unreadable_database(self):
-        self.popauth('-init')
+        self.fresh_db()
         os.chmod(self.db, 0)
         try:
             for args in (['-list'], ['-user', 'alice']):
@@ -142,7 +167,7 @@ class PopauthTest(unittest.TestCase):
             os.chmod(self.db, 0o600)
 
     def test_bad_user_names(self):
-        self.popauth('-init')
+        self.fresh_db()
         for name in ('../x', 'a/b', '', '.hidden', '-dash', 'x' * 300,
                      'sp ace'):
             result = self.popauth('-user', name, stdin='pw\n',
@@ -178,7 +203,70 @@ class PopauthTest(unittest.TestCase):
         result = run(['-C', conf, '-list'])
         self.assertEqual(result.stdout.decode(), 'zed apop+pass\n')
         # -db wins over the config.
-        self.popauth('-init')
+        self.fresh_db()
+        result = run(['-C', conf, '-db', self.db, '-list'])
+        self.assertEqual(result.returncode, 0, result.stderr.decode())
+        self.assertEqual(result.stdout.decode(), '')
+
+    # --- a terminal: prompts, no echo, the terminal restored --------------
+
+    def start_on_terminal(self, *args):
+        master, slave = pty.openpty()
+        env = dict(os.environ)
+        env.pop('POSTHORN_CONF', None)
+        proc = subprocess.Popen([POPAUTH, '-db', self.db] + list(args),
+                                stdin=slave, stdout=slave, stderr=slave,
+                                env=env, start_new_session=True)
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        return proc, master, slave
+
+    def read_until(self, master, marker, seen, timeout=20):
+        deadline = time.monotonic() + timeout
+        while marker not in seen:
+            left = deadline - time.monotonic()
+            self.assertGreater(left, 0, 'no %r in %r' % (marker, seen))
+            ready, _, _ = select.select([master], [], [], left)
+            if ready:
+                seen += os.read(master, 1024)
+        return seen
+
+    def assert_echo_on(self, slave):
+        self.assertTrue(termios.tcgetattr(slave)[3] & termios.ECHO)
+
+    def test_terminal_asks_twice_without_echo(self):
+        self.fresh_db()
+        proc, master, slave = self.start_on_terminal('-user', 'tina')
+        seen = self.read_until(master, b'Password:', b'')
+        self.assertFalse(termios.tcgetattr(slave)[3] & termios.ECHO)
+        os.write(master, b'hidden-secret\n')
+        seen = self.read_until(master, b'Again:', seen)
+        os.write(master, b'hidden-secret\n')
+        self.assertEqual(proc.wait(timeout=30), 0)
+        self.assertNotIn(b'hidden-secret', seen)
+        self.assert_echo_on(slave)
+        self.assertEqual(self.listing(), 'tina apop+pass\n')
+
+    def test_terminal_entries_that_differ(self):
+        self.fresh_db()
+        proc, master, slave = self.start_on_terminal('-user', 'tina')
+        seen = self.read_until(master, b'Password:', b'')
+        os.write(master, b'one\n')
+        seen = self.read_until(master, b'Again:', seen)
+        os.write(master, b'two\n')
+        self.assertEqual(proc.wait(timeout=30), EX_DATAERR)
+        self.read_until(master, b'differ', seen)
+        self.assert_echo_on(slave)
+        self.assertEqual(self.listing(), '')
+
+    def test_terminal_restored_after_interrupt(self):
+        self.fresh_db()
+        proc, master, slave = self.start_on_terminal('-user', 'tina')
+        self.read_until(master, b'Password:', b'')
+        self.assertFalse(termios.tcgetattr(slave)[3] & termios.ECHO)
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(timeout=30), -signal.SIGINT)
+        self.assert_echo_on(slave)
         self.assertEqual(self.listing(), '')
 
     def test_config_errors(self):

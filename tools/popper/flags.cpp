@@ -10,6 +10,7 @@
 #include "fmt/format.h"
 #include "posthorn/net/smtp_server.h"
 #include "tools/common/args.h"
+#include "tools/common/exit_codes.h"
 
 namespace posthorn::tools {
 namespace {

@@ -289,7 +289,6 @@ int Main(int argc, char** argv) {
                      StatusText(s)},
                     log);
     }
-    server_options.handle_signals = false;
     absl::Status ended =
         net::ServePop3OnStdio(server_options, &service, STDIN_FILENO,
                               STDOUT_FILENO);

@@ -115,7 +115,9 @@ class FetchSink {
   enum class Decision : std::uint8_t {
     kFetch,          // download it
     kSkip,           // leave it on the server, untouched
-    kAlreadyStored,  // not downloaded, but stored before: may be deleted
+    kAlreadyStored,  // not downloaded, but stored before: deleted when
+                     // delete_after (only if the message has a uid; else
+                     // it counts as kSkip)
   };
 
   virtual ~FetchSink() = default;
@@ -129,7 +131,8 @@ class FetchSink {
   // this message (the rest is read and dropped), Abort() follows.
   virtual absl::Status Write(std::string_view chunk) = 0;
   // The message is complete. OK means it is stored durably: only then
-  // may it be deleted from the server.
+  // may it be deleted from the server. An error fails the message (kept
+  // on the server; no Abort() follows: the sink cleans up itself).
   virtual absl::Status End() = 0;
   // The message will not be completed (why says so); discard it.
   virtual void Abort(const absl::Status& why);

@@ -87,10 +87,13 @@ struct Pop3ServerOptions {
   int worker_threads = 2;  // blocking handler / maildrop calls
   bool handle_signals = true;  // SIGTERM / SIGINT stop the server
   // When set, one line per client command and per response status line
-  // ("[::1]:4711 > USER alice", "[::1]:4711 < +OK ..."); the arguments of
-  // PASS, APOP and AUTH and SASL continuation lines are replaced by "***",
-  // bytes outside 0x20..0x7E are escaped, lines are cut at 200 octets.
-  // Message content is never logged. (popper -d / -t.)
+  // ("[::1]:4711 > USER alice", "[::1]:4711 < +OK ..."); the password of
+  // PASS, the digest of APOP, the initial response of AUTH and SASL
+  // continuation lines are replaced by "***" (APOP's user name and AUTH's
+  // mechanism stay), bytes outside 0x20..0x7E and '\' are escaped as
+  // \xHH, lines are cut at 200 octets. Message content is never logged.
+  // (popper -d / -t.) Called on loop threads: with io_threads > 1
+  // possibly concurrently, so it must be thread-safe.
   std::function<void(std::string_view line)> protocol_log;
 };
 
@@ -132,7 +135,8 @@ struct Pop3LoginResult {
   pop3::LoginFailure failure;  // used when maildrop is null
 };
 
-// Once per connection, when it ends (the -s statistics line).
+// Once per connection, when it ends (the -s statistics line); not for
+// connections refused for max_connections.
 struct Pop3SessionSummary {
   Peer peer;
   std::string user;         // "" when nobody logged in

@@ -16,6 +16,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/error.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -26,13 +27,6 @@
 
 namespace posthorn::net {
 namespace {
-
-// A chunk of message text read on the worker pool.
-struct ChunkRead {
-  absl::Status status;
-  std::size_t bytes = 0;
-  bool eof = false;  // ReadMessage returned 0: nothing more follows
-};
 
 // Passwords should not outlive their use in freed heap memory.
 void Wipe(std::string* secret) {
@@ -271,8 +265,11 @@ asio::awaitable<bool> Pop3Connection::Flush() {
   const std::error_code ec = co_await transport_->WriteAll(output_);
   output_.clear();
   // The buffers grow to a message chunk during RETR; do not keep that
-  // much for an idle session.
-  if (output_.capacity() > kFlushThreshold) std::string().swap(output_);
+  // much for an idle session (but do keep it while the retrieval runs:
+  // a fresh large allocation per chunk costs page faults).
+  if (!retrieving_ && output_.capacity() > kFlushThreshold) {
+    std::string().swap(output_);
+  }
   if (ec) {
     SetEnd(timed_out_ ? absl::DeadlineExceededError("write timeout")
                       : absl::UnavailableError(
@@ -368,11 +365,12 @@ asio::awaitable<bool> Pop3Connection::HandleEvents() {
       case pop3::EventKind::kLogin:
         co_await Login(*event);
         break;
-      case pop3::EventKind::kRetrieve:
-        if (!co_await Retrieve(event->index, event->top_lines)) {
-          co_return false;
-        }
+      case pop3::EventKind::kRetrieve: {
+        const bool alive = co_await Retrieve(event->index, event->top_lines);
+        retrieving_ = false;
+        if (!alive) co_return false;
         break;
+      }
       case pop3::EventKind::kUpdate:
         co_await Update(std::vector<std::size_t>(event->deleted.begin(),
                                                  event->deleted.end()));
@@ -461,28 +459,18 @@ asio::awaitable<bool> Pop3Connection::Retrieve(
     co_return true;
   }
   log_.ExpectMessageBody();
-  // One pool round trip per kMessageChunk, not per ReadMessage() call.
-  auto chunk = std::make_unique_for_overwrite<char[]>(kMessageChunk);
+  // Two buffers: while one chunk is written to the client the pool reads
+  // the next into the other, so the disk and the network overlap and the
+  // pool round trip (a thread wake-up each way) costs no throughput.
+  std::unique_ptr<char[]> buffers[2] = {
+      std::make_unique_for_overwrite<char[]>(kMessageChunk),
+      std::make_unique_for_overwrite<char[]>(kMessageChunk)};
+  using namespace asio::experimental::awaitable_operators;  // a && b
+  int current = 0;
+  ClearDeadline();
+  retrieving_ = true;
+  ChunkRead read = co_await ReadChunk(buffers[current].get());
   for (;;) {
-    ClearDeadline();
-    const ChunkRead read = co_await OnPool([this, &chunk] {
-      ChunkRead out;
-      while (out.bytes < kMessageChunk) {
-        absl::StatusOr<std::size_t> n = maildrop_->ReadMessage(
-            std::span<char>(chunk.get() + out.bytes,
-                            kMessageChunk - out.bytes));
-        if (!n.ok()) {
-          out.status = n.status();
-          return out;
-        }
-        if (*n == 0) {
-          out.eof = true;
-          break;
-        }
-        out.bytes += std::min(*n, kMessageChunk - out.bytes);
-      }
-      return out;
-    });
     if (force_closed_) co_return false;
     if (!read.status.ok()) {
       // Before any data: "-ERR", the session goes on; after: the session
@@ -493,15 +481,41 @@ asio::awaitable<bool> Pop3Connection::Retrieve(
     }
     bool more = true;
     if (read.bytes > 0) {
-      more = session_.SendMessageData(std::string_view(chunk.get(),
-                                                       read.bytes));
+      more = session_.SendMessageData(
+          std::string_view(buffers[current].get(), read.bytes));
     }
     if (read.eof || !more) {
       session_.EndMessageData();
       co_return true;
     }
-    if (!co_await Flush()) co_return false;
+    current = 1 - current;
+    auto [flushed, next] =
+        co_await (Flush() && ReadChunk(buffers[current].get()));
+    if (!flushed) co_return false;
+    read = std::move(next);
   }
+}
+
+asio::awaitable<ChunkRead> Pop3Connection::ReadChunk(char* buffer) {
+  // Fills the whole buffer: one pool round trip per kMessageChunk, not
+  // per ReadMessage() call.
+  co_return co_await OnPool([this, buffer] {
+    ChunkRead out;
+    while (out.bytes < kMessageChunk) {
+      absl::StatusOr<std::size_t> n = maildrop_->ReadMessage(
+          std::span<char>(buffer + out.bytes, kMessageChunk - out.bytes));
+      if (!n.ok()) {
+        out.status = n.status();
+        return out;
+      }
+      if (*n == 0) {
+        out.eof = true;
+        break;
+      }
+      out.bytes += std::min(*n, kMessageChunk - out.bytes);
+    }
+    return out;
+  });
 }
 
 asio::awaitable<void> Pop3Connection::Update(

@@ -31,7 +31,7 @@
 // MEMORY (idle connection, plaintext)
 //   The session (with the listing once logged in), the coroutine frame, a
 //   socket and the read buffer (kReadBufferSize, at the first read). The
-//   message buffer (kMessageChunk) exists only during RETR / TOP.
+//   two message buffers (kMessageChunk) exist only during RETR / TOP.
 
 #ifndef POSTHORN_SRC_NET_POP3_POP3_CONNECTION_H_
 #define POSTHORN_SRC_NET_POP3_POP3_CONNECTION_H_
@@ -63,7 +63,8 @@ namespace posthorn::net {
 inline constexpr std::size_t kPop3ReadBufferSize = 16 * 1024;
 // Message text read per worker-pool round trip and handed to the session
 // at once (the output then holds it dot-stuffed until it is written).
-inline constexpr std::size_t kMessageChunk = 256 * 1024;
+// A retrieval holds two of these (one written, one read ahead).
+inline constexpr std::size_t kMessageChunk = 128 * 1024;
 // Queued responses beyond this are written before the next command.
 inline constexpr std::size_t kFlushThreshold = 64 * 1024;
 inline constexpr std::chrono::milliseconds kPop3LingerTime{1000};
@@ -79,6 +80,13 @@ struct Pop3Shared {
   asio::any_io_executor pool;         // the worker pool
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::size_t> active{0};  // served connections open now
+};
+
+// A chunk of message text read on the worker pool.
+struct ChunkRead {
+  absl::Status status;
+  std::size_t bytes = 0;
+  bool eof = false;  // ReadMessage returned 0: nothing more follows
 };
 
 class Pop3Connection : public std::enable_shared_from_this<Pop3Connection> {
@@ -120,6 +128,8 @@ class Pop3Connection : public std::enable_shared_from_this<Pop3Connection> {
   asio::awaitable<void> Login(const pop3::Event& event);
   asio::awaitable<bool> Retrieve(std::size_t index,
                                  std::optional<std::uint64_t> top_lines);
+  // Fills `buffer` (kMessageChunk) from the open message, on the pool.
+  asio::awaitable<ChunkRead> ReadChunk(char* buffer);
   asio::awaitable<void> Update(std::vector<std::size_t> deleted);
   asio::awaitable<void> DropMaildrop();
   asio::awaitable<void> EndSession();
@@ -167,6 +177,7 @@ class Pop3Connection : public std::enable_shared_from_this<Pop3Connection> {
   std::optional<absl::Status> end_;
 
   bool start_tls_requested_ = false;
+  bool retrieving_ = false;  // inside Retrieve(): keep the big buffers
   bool reading_ = false;
   bool timed_out_ = false;
   bool shutdown_requested_ = false;
