@@ -74,7 +74,7 @@ class BulletinCase:
         """Logs in, returns every message of the maildrop, QUITs."""
         c = sup.Pop3Raw("127.0.0.1", self.popper.port)
         self.addCleanup(c.close)
-        c.login(user, secret)
+        c.login_apop(user, secret)
         count = int(c.cmd("STAT").split()[1])
         messages = [c.retr(i + 1) for i in range(count)]
         self.assertTrue(c.cmd("QUIT").startswith(b"+OK"))
@@ -114,7 +114,7 @@ class BulletinCase:
     def test_deleted_bulletin_does_not_come_back(self):
         c = sup.Pop3Raw("127.0.0.1", self.popper.port)
         self.addCleanup(c.close)
-        c.login(USER, SECRET)
+        c.login_apop(USER, SECRET)
         self.assertEqual(c.cmd("STAT").split()[1], b"2")
         self.assertEqual(c.cmd("DELE 2"), b"+OK message 2 deleted")
         self.assertTrue(c.cmd("QUIT").startswith(b"+OK"))

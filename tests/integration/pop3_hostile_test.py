@@ -53,7 +53,7 @@ class HostileCase(unittest.TestCase):
 
     def login(self):
         c = self.connect()
-        c.login(USER, SECRET)
+        c.login_apop(USER, SECRET)
         return c
 
     def assertErr(self, line, what):

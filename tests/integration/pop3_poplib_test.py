@@ -34,19 +34,26 @@ class PoplibCase:
     """Mixed into one TestCase per mailbox format."""
     fmt = None
 
+    # One instance, auth database and popper per class (popauth and
+    # popper start-up are the slow part); each test gets a fresh maildrop.
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = sup.Instance(cls.fmt, plaintext=True, tls=True)
+        cls.addClassCleanup(cls.inst.cleanup)
+        cls.inst.add_user(USER, SECRET)
+        cls.inst.add_user("bob", "bob-Password", password_only=True)
+        cls.popper = cls.inst.popper(tls_listen=("127.0.0.1:0",))
+        cls.addClassCleanup(cls.popper.stop)
+        cls.popper.start()
+
     def setUp(self):
-        self.inst = sup.Instance(self.fmt, plaintext=True, tls=True)
-        self.addCleanup(self.inst.cleanup)
-        self.inst.add_user(USER, SECRET)
+        sup.wait_unlocked(self.popper.port, USER, SECRET)
         self.messages = [
             sup.sample_message(1),
             sup.sample_message(2, body_lines=40),
             sup.sample_message(3, extra_header=b"X-UIDL: forged-uid-1\r\n"),
         ]
         self.inst.put_messages(USER, self.messages)
-        self.popper = self.inst.popper(tls_listen=("127.0.0.1:0",))
-        self.addCleanup(self.popper.stop)
-        self.popper.start()
 
     def connect(self):
         client = poplib.POP3("127.0.0.1", self.popper.port,
@@ -55,6 +62,13 @@ class PoplibCase:
         return client
 
     def login(self):
+        """APOP: the mechanism does not matter here, and PASS costs a
+        crypt() per login (tested on its own below)."""
+        client = self.connect()
+        client.apop(USER, SECRET)
+        return client
+
+    def login_pass(self):
         client = self.connect()
         client.user(USER)
         client.pass_(SECRET)
@@ -64,7 +78,7 @@ class PoplibCase:
         return [sup.crlf(m) for m in self.messages]
 
     def test_user_pass_stat_list_retr(self):
-        client = self.login()
+        client = self.login_pass()
         want = self.expected()
         count, size = client.stat()
         self.assertEqual(count, 3)
@@ -99,7 +113,6 @@ class PoplibCase:
         self.assertIn(b"-ERR [AUTH]", cm.exception.args[0])
 
     def test_password_only_user_has_no_apop(self):
-        self.inst.add_user("bob", "bob-Password", password_only=True)
         self.inst.put_messages("bob", [sup.sample_message(7)])
         client = self.connect()
         with self.assertRaises(poplib.error_proto):
@@ -199,9 +212,8 @@ class PoplibCase:
     def test_second_session_is_refused_in_use(self):
         first = self.login()
         second = self.connect()
-        second.user(USER)
         with self.assertRaises(poplib.error_proto) as cm:
-            second.pass_(SECRET)
+            second.apop(USER, SECRET)
         self.assertTrue(cm.exception.args[0].startswith(b"-ERR [IN-USE]"),
                         cm.exception.args[0])
         # The first session goes on and its UPDATE works.
@@ -248,15 +260,19 @@ class PlaintextRefusedCase:
     """plaintext_auth = no: USER/PASS only after STLS."""
     fmt = None
 
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = sup.Instance(cls.fmt, plaintext=False, tls=True)
+        cls.addClassCleanup(cls.inst.cleanup)
+        cls.inst.add_user(USER, SECRET)
+        cls.popper = cls.inst.popper()
+        cls.addClassCleanup(cls.popper.stop)
+        cls.popper.start()
+
     def setUp(self):
-        self.inst = sup.Instance(self.fmt, plaintext=False, tls=True)
-        self.addCleanup(self.inst.cleanup)
-        self.inst.add_user(USER, SECRET)
+        sup.wait_unlocked(self.popper.port, USER, SECRET)
         self.message = sup.sample_message(5)
         self.inst.put_messages(USER, [self.message])
-        self.popper = self.inst.popper()
-        self.addCleanup(self.popper.stop)
-        self.popper.start()
 
     def connect(self):
         client = poplib.POP3("127.0.0.1", self.popper.port,

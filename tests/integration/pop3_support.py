@@ -312,9 +312,14 @@ class Instance:
         if self.fmt == "mbox":
             data = b"".join(self.mbox_record(m) for m in messages)
             path = self.mbox_path(user)
-            with open(path, "wb") as f:
+            # A new inode, as a mail program's rewrite makes it: the
+            # store's index (a cache keyed by inode, size, mtime) is
+            # never mistaken for this file's.
+            tmp = os.path.join(self.dir, ".new-mbox")
+            with open(tmp, "wb") as f:
                 f.write(data)
-            os.chmod(path, 0o600)
+            os.chmod(tmp, 0o600)
+            os.rename(tmp, path)
         else:
             root = self.maildir_path(user)
             shutil.rmtree(root, ignore_errors=True)
@@ -659,6 +664,14 @@ class Pop3Raw:
             raise AssertionError("login of %s refused: %r" % (user, r))
         return r
 
+    def login_apop(self, user, secret):
+        """APOP login (an MD5 on the server, where PASS costs a crypt())."""
+        ts = greeting_timestamp(self.line())
+        r = self.cmd("APOP %s %s" % (user, apop_digest(ts, secret)))
+        if not r.startswith(b"+OK"):
+            raise AssertionError("APOP of %s refused: %r" % (user, r))
+        return r
+
     def read_until_close(self, limit=1 << 20):
         try:
             while len(self.buf) < limit:
@@ -715,6 +728,29 @@ def greeting_timestamp(greeting):
     if not m:
         raise AssertionError("no APOP timestamp in %r" % greeting)
     return m.group(0)
+
+
+def can_login(port, user, secret):
+    """True when an APOP login of `user` succeeds now (then QUITs);
+    False while another session holds the maildrop."""
+    c = Pop3Raw("127.0.0.1", port)
+    try:
+        ts = greeting_timestamp(c.line())
+        r = c.cmd("APOP %s %s" % (user, apop_digest(ts, secret)))
+        if not r.startswith(b"+OK"):
+            return False
+        c.cmd("QUIT")
+        c.read_until_close()
+        return True
+    finally:
+        c.close()
+
+
+def wait_unlocked(port, user, secret, timeout=10.0):
+    """Waits until the sessions of an earlier test have let go of the
+    maildrop (a closed connection is noticed by popper asynchronously)."""
+    if not wait_until(lambda: can_login(port, user, secret), timeout):
+        raise AssertionError("maildrop of %s stays locked" % user)
 
 
 def wait_until(predicate, timeout=10.0, step=0.02):

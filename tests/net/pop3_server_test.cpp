@@ -422,6 +422,29 @@ TEST_F(Pop3ServerTest, QuitRunsTheUpdateAndSummarizes) {
   EXPECT_EQ(summary.peer.address, "127.0.0.1");
 }
 
+TEST_F(Pop3ServerTest, StoreErrorsAreAnsweredAndSummarized) {
+  handler_.open_error = absl::UnavailableError("disk on fire");
+  handler_.update_error = absl::InternalError("rename failed");
+  Pop3ServerOptions options = Options();
+  options.session.allow_plaintext_auth = true;
+  StartServer(options);
+  auto client = LoggedIn();
+  ASSERT_NE(client, nullptr);
+  EXPECT_THAT(client->Command("RETR 1").value_or(""),
+              StartsWith("-ERR [SYS/TEMP]"));
+  EXPECT_EQ(client->Command("NOOP").value_or(""), "+OK");  // goes on
+  EXPECT_THAT(client->Command("DELE 1").value_or(""), StartsWith("+OK"));
+  EXPECT_THAT(client->Command("QUIT").value_or(""),
+              StartsWith("-ERR [SYS/TEMP]"));
+  EXPECT_TRUE(client->WaitForClose());
+  ASSERT_TRUE(handler_.WaitForSummaries(1));
+  EXPECT_EQ(handler_.maildrops_open(), 0);
+  const Pop3SessionSummary summary = handler_.summaries()[0];
+  EXPECT_FALSE(summary.updated);
+  EXPECT_EQ(summary.left_messages, 3u);
+  EXPECT_EQ(summary.end.code(), absl::StatusCode::kInternal);
+}
+
 TEST_F(Pop3ServerTest, EofInTransactionKeepsEverything) {
   Pop3ServerOptions options = Options();
   options.session.allow_plaintext_auth = true;

@@ -37,6 +37,7 @@ class FakeMaildrop : public Pop3Maildrop {
   }
   absl::Status OpenMessage(std::size_t index,
                            std::optional<std::uint64_t> /*top_lines*/) override {
+    if (!owner_->open_error.ok()) return owner_->open_error;
     if (index >= messages_.size()) {
       return absl::NotFoundError("no such message");
     }
@@ -56,7 +57,7 @@ class FakeMaildrop : public Pop3Maildrop {
   absl::Status Update(std::span<const std::size_t> deleted) override {
     std::lock_guard<std::mutex> lock(owner_->mu_);
     owner_->updates_.emplace_back(deleted.begin(), deleted.end());
-    return absl::OkStatus();
+    return owner_->update_error;
   }
 
  private:
@@ -274,11 +275,13 @@ long PopClient::ReadSome() {
   char chunk[64 * 1024];
   long n = 0;
   if (ssl_ != nullptr) {
+    errno = 0;
     n = SSL_read(ssl_, chunk, sizeof chunk);
-    if (n <= 0) return SSL_get_error(ssl_, static_cast<int>(n)) ==
-                               SSL_ERROR_ZERO_RETURN
-                           ? 0
-                           : -1;
+    if (n <= 0) {
+      // The server ends with a FIN, no close_notify (OpenSSL 3 reports an
+      // unexpected EOF): that is the close. Only a timeout is an error.
+      return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
+    }
   } else {
     do {
       n = ::recv(fd_, chunk, sizeof chunk, 0);

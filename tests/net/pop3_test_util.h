@@ -40,6 +40,8 @@ class FakePop3Handler : public Pop3Handler {
   std::optional<std::string> refuse_connections;  // OnConnect text
   std::chrono::milliseconds slow_login{0};  // for user "slow"
   std::size_t read_limit = 0;  // ReadMessage returns at most this (0: all)
+  absl::Status open_error;     // returned by OpenMessage when not OK
+  absl::Status update_error;   // returned by Update when not OK
 
   // Records.
   std::vector<Pop3LoginRequest> logins() const;

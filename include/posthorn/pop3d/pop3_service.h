@@ -22,9 +22,11 @@
 //      CheckPassword, APOP with CheckApop. AUTH PLAIN with an authzid other
 //      than the user (proxy login) is refused.
 //   3. Too many failures from one client address: see AddressLimiter.
-//   4. Bulletins (bulletin_dir set): see bulletins.h; delivered into the
-//      maildrop before it is opened, so they are ordinary messages of
-//      this and later sessions.
+//   4. Bulletins (bulletin_dir set): see bulletins.h; delivered while the
+//      maildrop's POP-session lock is held (so two logins of one user never
+//      both deliver one), then the session is reopened, so they are
+//      ordinary messages of this and later sessions. Bulletin errors are
+//      logged and never block the login.
 //   5. Mailstore::OpenSession: IsInUse -> "-ERR [IN-USE] maildrop is locked
 //      by another session" (not a failed login); other errors ->
 //      "-ERR [SYS/TEMP] cannot open maildrop" and the detail in the log.

@@ -5,10 +5,13 @@
 
 #include <crypt.h>
 #include <openssl/crypto.h>
+
+#include <atomic>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -65,7 +68,14 @@ absl::StatusOr<std::string> HashPassword(std::string_view password) {
   return result;
 }
 
+namespace {
+std::atomic<std::uint64_t> verify_hash_calls{0};
+}  // namespace
+
+std::uint64_t VerifyHashCallsForTesting() { return verify_hash_calls.load(); }
+
 bool VerifyHash(std::string_view password, const std::string& hash) {
+  verify_hash_calls.fetch_add(1, std::memory_order_relaxed);
   bool has_nul = password.find('\0') != std::string_view::npos;
   std::string plain(password);
   auto data = NewCryptData();

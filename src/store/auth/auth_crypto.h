@@ -10,6 +10,7 @@
 #ifndef POSTHORN_SRC_STORE_AUTH_AUTH_CRYPTO_H_
 #define POSTHORN_SRC_STORE_AUTH_AUTH_CRYPTO_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ absl::StatusOr<std::string> HashPassword(std::string_view password);
 // result in constant time. false for any failure (unknown scheme, NUL in
 // the password).
 bool VerifyHash(std::string_view password, const std::string& hash);
+
+// How many times VerifyHash() ran crypt() in this process (tests check
+// which checks pay for a hash).
+std::uint64_t VerifyHashCallsForTesting();
 
 // A hash of a random password, made once per process with the same
 // scheme and cost as HashPassword: checks for unknown users (and for

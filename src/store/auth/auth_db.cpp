@@ -6,9 +6,15 @@
 //     is checked against it (SHA-256 digests compared in constant time),
 //     so a hash beside it would add nothing an attacker with the file
 //     lacks. SetPasswordOnly stores only a crypt(3) hash.
-//   - Every CheckPassword runs exactly one crypt(): against the user's
-//     hash, or against DummyHash() for unknown users and secret users, so
-//     timing does not tell which kind of user exists.
+//   - CheckPassword's cost does not tell which kind of user exists: while
+//     the database holds (or has held, since the last -init) a
+//     password-only user — marked by the key kHashUsersKey, written with
+//     that user — every check runs exactly one crypt(), against the user's
+//     hash or against DummyHash() for unknown users and secret users.
+//     Without such users no check runs crypt(): a secret is compared in
+//     constant time and unknown users are compared against a dummy secret.
+//     A yescrypt costs tens of milliseconds of CPU, which would otherwise
+//     cap a POP server at a few dozen USER/PASS logins per second.
 //   - One LMDB environment per file per process (LMDB's POSIX locks are
 //     per process; a second open would drop the first one's locks): a
 //     registry keyed by device and inode shares it between AuthDb objects.
@@ -46,6 +52,10 @@ using auth::kAuthKind;
 
 constexpr std::string_view kDescription = "auth database";
 constexpr std::size_t kInitialMapSize = std::size_t{4} << 20;
+// Metadata keys start with NUL (no user name can); see the header comment.
+constexpr std::string_view kHashUsersKey("\0hash-users", 11);
+// Compared against for unknown users when no crypt() is run.
+constexpr std::string_view kDummySecret = "posthorn-no-such-user-secret";
 
 std::string LockPath(const std::string& path) { return path + "-lock"; }
 
@@ -146,7 +156,7 @@ class LmdbAuthDb final : public AuthDb {
     if (!hash.ok()) return hash.status();
     AuthRecord record;
     record.hash = *std::move(hash);
-    return Store(user, record);
+    return Store(user, record, /*mark_hash_users=*/true);
   }
 
   absl::Status Delete(std::string_view user) override {
@@ -181,18 +191,22 @@ class LmdbAuthDb final : public AuthDb {
 
   absl::StatusOr<bool> CheckPassword(std::string_view user,
                                      std::string_view password) const override {
-    auto record = Find(user);
+    bool hash_users = true;
+    auto record = Find(user, &hash_users);
     if (!record.ok()) return record.status();
     bool match = false;
     if (*record && (*record)->hash) {
       match = auth::VerifyHash(password, *(*record)->hash);
-    } else {
+    } else if (hash_users) {
       // Unknown users and secret users spend the same crypt() work.
       (void)auth::VerifyHash(password, auth::DummyHash());
     }
     if (*record && (*record)->secret) {
       match = auth::SecretsEqual(password, *(*record)->secret) || match;
       auth::Wipe(&*(*record)->secret);
+    } else if (!*record) {
+      // The same constant-time comparison an existing secret user costs.
+      (void)auth::SecretsEqual(password, kDummySecret);
     }
     return match;
   }
@@ -226,21 +240,34 @@ class LmdbAuthDb final : public AuthDb {
     return ValidateUserName(user);
   }
 
-  absl::Status Store(std::string_view user, AuthRecord& record) {
+  absl::Status Store(std::string_view user, AuthRecord& record,
+                     bool mark_hash_users = false) {
     std::string value = auth::EncodeRecord(record);
     if (record.secret) auth::Wipe(&*record.secret);
-    absl::Status status = env_->Write([&](lmdb::Txn& txn) {
+    absl::Status status = env_->Write([&](lmdb::Txn& txn) -> absl::Status {
+      if (mark_hash_users) {
+        if (absl::Status s = txn.Put(kHashUsersKey, "1"); !s.ok()) return s;
+      }
       return txn.Put(user, value);
     });
     auth::Wipe(&value);
     return status;
   }
 
-  // nullopt for unknown (or invalid) user names.
-  absl::StatusOr<std::optional<AuthRecord>> Find(std::string_view user) const {
+  // nullopt for unknown (or invalid) user names. *hash_users (when given)
+  // tells whether kHashUsersKey is set, read in the same transaction.
+  absl::StatusOr<std::optional<AuthRecord>> Find(
+      std::string_view user, bool* hash_users = nullptr) const {
     std::optional<AuthRecord> found;
-    if (!ValidateUserName(user).ok()) return found;
+    const bool valid_name = ValidateUserName(user).ok();
+    if (!valid_name && hash_users == nullptr) return found;
     absl::Status status = env_->Read([&](const lmdb::Txn& txn) -> absl::Status {
+      if (hash_users != nullptr) {
+        auto marker = txn.Get(kHashUsersKey);
+        if (!marker.ok()) return marker.status();
+        *hash_users = marker->has_value();
+      }
+      if (!valid_name) return absl::OkStatus();
       auto value = txn.Get(user);
       if (!value.ok()) return value.status();
       if (!value->has_value()) return absl::OkStatus();

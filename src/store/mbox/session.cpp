@@ -27,9 +27,12 @@ class MboxSession final : public MaildropSession {
         mbox_fd_(std::move(mbox_fd)),
         snapshot_(snapshot),
         entries_(std::move(entries)) {
+    // The UIDs move into the listing (one string per message, not two:
+    // this runs at every login); Commit() moves them back for the index.
     messages_.reserve(entries_.size());
-    for (const IndexEntry& entry : entries_) {
-      messages_.push_back({.size = entry.wire_size, .uid = entry.uid});
+    for (IndexEntry& entry : entries_) {
+      messages_.push_back(
+          {.size = entry.wire_size, .uid = std::move(entry.uid)});
     }
   }
 
@@ -65,6 +68,9 @@ class MboxSession final : public MaildropSession {
     }
     absl::Status status = absl::OkStatus();
     if (!deleted.empty()) {
+      for (std::size_t i = 0; i < entries_.size(); ++i) {
+        entries_[i].uid = std::move(messages_[i].uid);
+      }
       status = CommitMbox(paths_, options_, snapshot_, entries_, keep);
     }
     mbox_fd_.reset();

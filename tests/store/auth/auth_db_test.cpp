@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "posthorn/store/aliases.h"
 #include "store/aliases/db_test_util.h"
+#include "store/auth/auth_crypto.h"
 #include "store/lmdb/lmdb_env.h"
 
 namespace posthorn::store {
@@ -237,6 +238,51 @@ TEST(AuthDb, PasswordOnlyUsers) {
   std::string file = dbtest::ReadFile(path);
   EXPECT_EQ(file.find("hunter2"), std::string::npos);
   EXPECT_NE(file.find("$y$"), std::string::npos);
+}
+
+// A database of secrets only runs no crypt() at all; once it holds a
+// password-only user, every check runs exactly one, whatever the user, so
+// the time never tells which names exist. -init -force starts over.
+TEST(AuthDb, CryptRunsForEveryCheckOnlyWithPasswordOnlyUsers) {
+  TempDir dir;
+  std::string path = dir.File("popauth.db");
+  ASSERT_TRUE(CreateAuthDb(path, false).ok());
+  auto db = MustOpen(path, true);
+  ASSERT_TRUE(db->SetSecret("alice", "apop-secret").ok());
+  auto calls = [] { return auth::VerifyHashCallsForTesting(); };
+  std::uint64_t before = calls();
+  EXPECT_TRUE(Check(*db, "alice", "apop-secret"));
+  EXPECT_FALSE(Check(*db, "alice", "wrong"));
+  EXPECT_FALSE(Check(*db, "nobody", "apop-secret"));
+  EXPECT_FALSE(Check(*db, "../x", "apop-secret"));
+  EXPECT_EQ(calls(), before);
+
+  ASSERT_TRUE(db->SetPasswordOnly("bob", "hunter2").ok());
+  before = calls();
+  EXPECT_TRUE(Check(*db, "alice", "apop-secret"));
+  EXPECT_TRUE(Check(*db, "bob", "hunter2"));
+  EXPECT_FALSE(Check(*db, "nobody", "hunter2"));
+  EXPECT_FALSE(Check(*db, "../x", "hunter2"));
+  EXPECT_EQ(calls(), before + 4);
+  // Deleting the last password-only user keeps the cost (the marker stays
+  // until -init), so the change is not observable either.
+  ASSERT_TRUE(db->Delete("bob").ok());
+  before = calls();
+  EXPECT_FALSE(Check(*db, "nobody", "x"));
+  EXPECT_EQ(calls(), before + 1);
+  auto users = db->List();
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 1u);  // the marker is no user
+  EXPECT_EQ((*users)[0].name, "alice");
+
+  db.reset();
+  ASSERT_TRUE(CreateAuthDb(path, /*force=*/true).ok());
+  db = MustOpen(path, true);
+  ASSERT_TRUE(db->SetSecret("carol", "s").ok());
+  before = calls();
+  EXPECT_TRUE(Check(*db, "carol", "s"));
+  EXPECT_FALSE(Check(*db, "nobody", "s"));
+  EXPECT_EQ(calls(), before);
 }
 
 TEST(AuthDb, ListAndDelete) {
