@@ -13,7 +13,6 @@
 Usage: pop3_bulletin_test.py --popper PATH --popauth PATH [unittest args]
 """
 
-import os
 import unittest
 
 import pop3_support as sup

@@ -88,7 +88,10 @@ class CurlCase:
 
 class PlainCurlCase(CurlCase):
     def test_list(self):
-        out = self.ok(self.url("/"))
+        r = self.curl("-v", self.url("/"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"> AUTH PLAIN", r.stderr)
+        out = r.stdout
         self.assertEqual(out, b"".join(b"%d %d\r\n" % (i + 1, len(m))
                                        for i, m in enumerate(self.want())))
 
@@ -98,8 +101,10 @@ class PlainCurlCase(CurlCase):
             self.assertEqual(self.ok(*APOP, self.url("/%d" % (i + 1))), m)
 
     def test_retr_with_apop(self):
-        out = self.ok(*APOP, self.url("/3"))
-        self.assertEqual(out, self.want()[2])
+        r = self.curl("-v", *APOP, self.url("/3"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, self.want()[2])
+        self.assertIn(b"> APOP " + USER.encode() + b" ", r.stderr)
 
     def test_uidl_custom_command(self):
         out = self.ok(*APOP, "-X", "UIDL", self.url("/"))

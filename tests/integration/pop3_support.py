@@ -225,7 +225,6 @@ class Instance:
         os.mkdir(self.bulletins, 0o700)
         self.secrets = {}
         self._counter = 0
-        # UIDs of mbox messages written by this helper, by record bytes.
         settings = {
             "hostname": hostname,
             "spool_dir": self.spool,

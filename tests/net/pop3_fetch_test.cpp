@@ -672,6 +672,29 @@ TEST(FetchMaildrop, AlreadyStoredIsDeletedWithoutDownload) {
   EXPECT_EQ(result->skipped, 2u);
 }
 
+TEST(FetchMaildrop, ManyDeletesGoOutInAWindowAndAllCommit) {
+  Script script;
+  for (int i = 1; i <= 300; ++i) {
+    script.messages.push_back(
+        {"u" + std::to_string(i), "Subject: " + std::to_string(i) + "\r\n"});
+  }
+  FakePop3Server server(script);
+  RecordingSink sink;
+  sink.decide = [](const MessageInfo& m) {
+    return m.number % 2 == 0 ? FetchSink::Decision::kAlreadyStored
+                             : FetchSink::Decision::kFetch;
+  };
+  FetchOptions options = Options(server);
+  options.delete_after = true;
+  auto result = FetchMaildrop(options, sink);
+  ASSERT_TRUE(result.ok()) << result.status();
+  server.Join();
+  EXPECT_EQ(sink.stored.size(), 150u);
+  EXPECT_EQ(result->deleted, 300u);
+  EXPECT_EQ(server.removed().size(), 300u);
+  EXPECT_EQ(server.commands().back(), "QUIT");
+}
+
 TEST(FetchMaildrop, DuplicateUidsAreNotTrusted) {
   Script script;
   script.messages = ThreeMessages();

@@ -96,7 +96,10 @@ Pop3LoginResult FakePop3Handler::Login(const Pop3LoginRequest& request) {
       cv_.notify_all();
     }
   }
-  if (request.user == "slow") std::this_thread::sleep_for(slow_login);
+  if (request.user == "slow") {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, slow_login, [&] { return slow_released_; });
+  }
   Pop3LoginResult result;
   const auto user = passwords.find(request.user);
   bool good = false;
@@ -158,6 +161,12 @@ bool FakePop3Handler::WaitForSummaries(std::size_t count,
 bool FakePop3Handler::WaitForSlowLogin(std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(mu_);
   return cv_.wait_for(lock, timeout, [&] { return slow_started_; });
+}
+
+void FakePop3Handler::ReleaseSlowLogin() {
+  std::lock_guard<std::mutex> lock(mu_);
+  slow_released_ = true;
+  cv_.notify_all();
 }
 
 // ---------------------------------------------------------------------------

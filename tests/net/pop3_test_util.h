@@ -38,7 +38,9 @@ class FakePop3Handler : public Pop3Handler {
   std::map<std::string, std::string> passwords{{"alice", "secret"}};
   std::vector<std::string> messages;  // CRLF text, not dot-stuffed
   std::optional<std::string> refuse_connections;  // OnConnect text
-  std::chrono::milliseconds slow_login{0};  // for user "slow"
+  // Login of user "slow" blocks (on its worker thread) until
+  // ReleaseSlowLogin() or for at most this long.
+  std::chrono::milliseconds slow_login{0};
   std::size_t read_limit = 0;  // ReadMessage returns at most this (0: all)
   absl::Status open_error;     // returned by OpenMessage when not OK
   absl::Status update_error;   // returned by Update when not OK
@@ -54,6 +56,7 @@ class FakePop3Handler : public Pop3Handler {
                         std::chrono::milliseconds timeout = kWait) const;
   // Waits until a slow login has started.
   bool WaitForSlowLogin(std::chrono::milliseconds timeout = kWait) const;
+  void ReleaseSlowLogin();
 
  private:
   friend class FakeMaildrop;
@@ -64,6 +67,7 @@ class FakePop3Handler : public Pop3Handler {
   int open_ = 0;
   int destroyed_ = 0;
   bool slow_started_ = false;
+  bool slow_released_ = false;
   std::vector<Pop3SessionSummary> summaries_;
 };
 

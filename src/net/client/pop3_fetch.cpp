@@ -5,9 +5,10 @@
 // The session, in commands:
 //   greeting, CAPA, [STLS, CAPA], login        (pop3::ClientSession)
 //   UIDL, LIST                                 (pipelined when offered)
-//   RETR n ... (at most kMaxRetrievalsInFlight outstanding), and after
-//   each RETR whose End() returned OK: DELE n  (when delete_after)
-//   QUIT                                       (only if nothing failed)
+//   RETR n ..., and after each RETR whose End() returned OK: DELE n
+//     (when delete_after); with PIPELINING at most kMaxInFlight of these
+//     are outstanding, else one at a time
+//   QUIT                                       (after every answer)
 //
 // Whatever goes wrong on the way ends the loop and drops the connection
 // without QUIT, so the server's UPDATE never runs and nothing is deleted
@@ -52,11 +53,11 @@ namespace {
 // Server bytes are read in pieces of this size; a message reaches the sink
 // in chunks no larger than one piece.
 constexpr std::size_t kReadBuffer = 16 * 1024;
-// RETR commands outstanding at once when the server offers PIPELINING.
-// Bounded so the commands we write can never fill both socket buffers
-// while the server is busy writing messages to us (a write/write
-// deadlock).
-constexpr std::size_t kMaxRetrievalsInFlight = 16;
+// RETR and DELE commands outstanding at once when the server offers
+// PIPELINING. Bounded so the commands we write can never fill both socket
+// buffers while the server is busy writing answers to us (a write/write
+// deadlock: we write all output before we read).
+constexpr std::size_t kMaxInFlight = 16;
 // RFC 1939 section 7: a unique-id is 1 to 70 characters 0x21..0x7E.
 constexpr std::size_t kMaxUidLength = 70;
 
@@ -178,11 +179,12 @@ class Fetcher {
   void OnDone(const pop3::ClientEvent& event);
   void OnListing(const pop3::ClientEvent& event);
   void StartDownloads();
-  void IssueRetrievals();
+  // Sends queued DELEs, then RETRs, while the window allows.
+  void Pump();
   void OnData(std::string_view data);
   void OnRetrieved(const pop3::ClientEvent& event);
   void OnDeleted(const pop3::ClientEvent& event);
-  void Delete(std::size_t index);
+  void QueueDelete(std::size_t index);
   void MaybeQuit();
   void AbortCurrent(const absl::Status& why);
   void Lost(absl::Status why);
@@ -213,6 +215,8 @@ class Fetcher {
   std::unordered_map<std::uint64_t, std::size_t> index_of_;  // number ->
   std::deque<std::size_t> to_fetch_;
   std::deque<std::size_t> retrievals_;  // RETR sent, answers in order
+  std::deque<std::size_t> to_delete_;   // DELE not sent yet
+  std::size_t in_flight_ = 0;           // RETR + DELE sent, not answered
   Current current_;
   bool downloads_started_ = false;
   bool quit_sent_ = false;
@@ -443,38 +447,46 @@ void Fetcher::StartDownloads() {
           message.state = FetchedMessage::State::kSkipped;
         } else {
           message.state = FetchedMessage::State::kAlreadyStored;
-          Delete(i);
+          QueueDelete(i);
         }
         break;
     }
   }
-  IssueRetrievals();
+  Pump();
   MaybeQuit();
 }
 
-void Fetcher::IssueRetrievals() {
+void Fetcher::Pump() {
   const std::size_t window =
-      client_.capabilities().pipelining ? kMaxRetrievalsInFlight : 1;
-  while (!to_fetch_.empty() && retrievals_.size() < window) {
-    const std::size_t index = to_fetch_.front();
-    to_fetch_.pop_front();
-    if (!client_.Retrieve(details_[index].info.number).ok()) return;
-    retrievals_.push_back(index);
+      client_.capabilities().pipelining ? kMaxInFlight : 1;
+  while (in_flight_ < window) {
+    if (!to_delete_.empty()) {
+      const std::size_t index = to_delete_.front();
+      to_delete_.pop_front();
+      if (!client_.Delete(details_[index].info.number).ok()) return;
+    } else if (!to_fetch_.empty()) {
+      const std::size_t index = to_fetch_.front();
+      to_fetch_.pop_front();
+      if (!client_.Retrieve(details_[index].info.number).ok()) return;
+      retrievals_.push_back(index);
+    } else {
+      return;
+    }
+    ++in_flight_;
   }
 }
 
-void Fetcher::Delete(std::size_t index) {
-  if (!options_.delete_after) return;
-  (void)client_.Delete(details_[index].info.number);
+void Fetcher::QueueDelete(std::size_t index) {
+  if (options_.delete_after) to_delete_.push_back(index);
 }
 
 void Fetcher::MaybeQuit() {
   if (quit_sent_ || !downloads_started_ || !to_fetch_.empty() ||
-      !retrievals_.empty()) {
+      !to_delete_.empty() || in_flight_ != 0) {
     return;
   }
   quit_sent_ = true;
-  client_.Quit();  // after every DELE already queued
+  client_.Quit();  // every DELE has been answered
 }
 
 void Fetcher::OnData(std::string_view data) {
@@ -511,6 +523,7 @@ void Fetcher::AbortCurrent(const absl::Status& why) {
 
 void Fetcher::OnRetrieved(const pop3::ClientEvent& event) {
   if (retrievals_.empty()) return;
+  --in_flight_;
   if (!client_.status().ok()) {
     // The session failed with this RETR outstanding (lost connection,
     // timeout, truncated response): the message is incomplete.
@@ -537,24 +550,27 @@ void Fetcher::OnRetrieved(const pop3::ClientEvent& event) {
       message.error = end;
     } else {
       message.state = FetchedMessage::State::kStored;
-      Delete(index);
+      QueueDelete(index);
     }
   }
-  IssueRetrievals();
+  Pump();
   MaybeQuit();
 }
 
 void Fetcher::OnDeleted(const pop3::ClientEvent& event) {
   if (!client_.status().ok()) return;
-  const auto it = index_of_.find(event.message);
-  if (it == index_of_.end()) return;
-  if (event.ok) {
-    dele_accepted_[it->second] = true;
-  } else {
-    details_[it->second].error = absl::UnavailableError(
-        fmt::format("DELE {} refused: {}", event.message,
-                    DescribeResponse(event.response)));
+  --in_flight_;
+  if (const auto it = index_of_.find(event.message); it != index_of_.end()) {
+    if (event.ok) {
+      dele_accepted_[it->second] = true;
+    } else {
+      details_[it->second].error = absl::UnavailableError(
+          fmt::format("DELE {} refused: {}", event.message,
+                      DescribeResponse(event.response)));
+    }
   }
+  Pump();
+  MaybeQuit();
 }
 
 absl::Status Fetcher::SessionError() const {
