@@ -84,8 +84,11 @@ class MessageNumberTest(HostileCase):
                          b"maildrop")
         # Still a working session: RETR 1 is the stored message.
         self.assertEqual(c.retr(1), want[0])
-        # A huge TOP line count means the whole body.
-        self.assertTrue(c.cmd("TOP 1 99999999999").startswith(b"+OK"))
+        # A line count beyond 2^32 - 1 is refused; the largest accepted
+        # one gives the whole message.
+        self.assertEqual(c.cmd("TOP 1 99999999999"),
+                         b"-ERR invalid line count")
+        self.assertTrue(c.cmd("TOP 1 4294967295").startswith(b"+OK"))
         self.assertEqual(c.multiline(), want[0])
         self.assertTrue(c.cmd("RSET").startswith(b"+OK"))
         self.assertTrue(c.cmd("QUIT").startswith(b"+OK"))

@@ -94,6 +94,10 @@ struct CommandError {
   std::string message;
 };
 
+// TOP's line count: at most this (RFC 1939 leaves it unbounded; a count
+// beyond any real message is refused with "-ERR invalid line count").
+inline constexpr std::uint64_t kMaxTopLines = 4294967295u;
+
 struct CommandLimits {
   // RFC 2449 section 4: 255 octets per argument.
   std::size_t max_argument = 255;

@@ -238,7 +238,10 @@ std::variant<Command, CommandError> ParseCommand(std::string_view line,
         return Error(Kind::kBadMessageNumber, "invalid message number");
       }
       cmd.has_message = true;
-      if (!ParseDecimal(tokens.items[1], &cmd.top_lines)) {
+      // No message has 2^32 lines: a larger count is a client bug or a
+      // probe, answered like a bad number, never taken as "everything".
+      if (!ParseDecimal(tokens.items[1], &cmd.top_lines) ||
+          cmd.top_lines > kMaxTopLines) {
         return Error(Kind::kSyntax, "invalid line count");
       }
       return cmd;

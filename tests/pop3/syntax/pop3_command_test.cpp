@@ -92,7 +92,9 @@ TEST(Pop3Command, HostileMessageNumbers) {
             std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(Ok("RETR 18446744073709551616").message,
             std::numeric_limits<std::uint64_t>::max());
-  EXPECT_EQ(Ok("TOP 1 99999999999").top_lines, 99999999999u);
+  EXPECT_EQ(Ok("TOP 1 4294967295").top_lines, 4294967295u);
+  EXPECT_EQ(Bad("TOP 1 4294967296").message, "invalid line count");
+  EXPECT_EQ(Bad("TOP 1 99999999999").message, "invalid line count");
   EXPECT_EQ(Bad("TOP 1 -1").message, "invalid line count");
   EXPECT_EQ(Bad("TOP 1").message, "usage: TOP msg lines");
   EXPECT_EQ(Bad("TOP 1 2 3").message, "usage: TOP msg lines");
