@@ -7,7 +7,7 @@ packages=(
   libabsl-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   libgmime-3.0-dev libmimetic-dev
   libasio-dev openssl curl swaks libnet-ssleay-perl libio-socket-ssl-perl
-  liblmdb-dev lmdb-utils libcrypt-dev
+  liblmdb-dev lmdb-utils libcrypt-dev libc-ares-dev dnsmasq-base
 )
 
 install_missing() {

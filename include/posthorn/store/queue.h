@@ -92,6 +92,9 @@ class QueueWriter {
   // until file and folder are fsynced (the folder fsync is shared).
   virtual absl::StatusOr<std::string> Commit() = 0;
   virtual void Abort() = 0;
+  // The id the message will have (known from BeginEnqueue on, so a
+  // Received: field written before the data can name it).
+  virtual const std::string& id() const = 0;
 };
 
 // One message, held by one worker until the lease is destroyed.

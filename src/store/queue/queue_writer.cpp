@@ -32,6 +32,7 @@ class FileQueueWriter final : public QueueWriter {
 
   absl::Status Write(std::string_view bytes) override;
   absl::StatusOr<std::string> Commit() override;
+  const std::string& id() const override { return envelope_.id; }
   void Abort() override;
 
  private:
