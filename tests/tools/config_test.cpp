@@ -139,6 +139,19 @@ TEST(ConfigTest, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.pop3_address_max_failures, 10u);
   EXPECT_EQ(c.pop3_address_window, seconds(600));
   EXPECT_EQ(c.pop3_max_connections, 1000u);
+  EXPECT_EQ(c.hop_limit, 100u);
+  EXPECT_EQ(c.max_deliveries, 8u);
+  EXPECT_EQ(c.smtpd_threads, 4u);
+  EXPECT_EQ(c.smtpd_max_connections, 1000u);
+  EXPECT_FALSE(c.expn_enabled);
+  EXPECT_FALSE(c.allow_file_targets);
+  EXPECT_FALSE(c.allow_program_targets);
+  EXPECT_THAT(c.local_recipients,
+              ElementsAre(RecipientSource::kPasswd, RecipientSource::kAliases,
+                          RecipientSource::kAuthDb));
+  EXPECT_EQ(c.smtp_connect_timeout, seconds(30));
+  EXPECT_EQ(c.smtp_reply_timeout, seconds(300));
+  EXPECT_EQ(c.mail_log, "");
 }
 
 TEST(ConfigTest, EveryKeyIsParsed) {
@@ -176,6 +189,17 @@ pop3_failed_login_delay = 0
 pop3_address_max_failures = 3
 pop3_address_window = 30m
 pop3_max_connections = 50
+hop_limit = 30
+max_deliveries = 2
+smtpd_threads = 1
+smtpd_max_connections = 20
+expn_enabled = yes
+allow_file_targets = on
+allow_program_targets = true
+local_recipients = maildrop, passwd
+smtp_connect_timeout = 5s
+smtp_reply_timeout = 2m
+mail_log = /var/log/posthorn.log
 )");
   EXPECT_EQ(c.hostname, "mail.example.org");
   EXPECT_THAT(c.local_domains, ElementsAre("example.org", "example.net"));
@@ -212,6 +236,58 @@ pop3_max_connections = 50
   EXPECT_EQ(c.pop3_address_max_failures, 3u);
   EXPECT_EQ(c.pop3_address_window, seconds(1800));
   EXPECT_EQ(c.pop3_max_connections, 50u);
+  EXPECT_EQ(c.hop_limit, 30u);
+  EXPECT_EQ(c.max_deliveries, 2u);
+  EXPECT_EQ(c.smtpd_threads, 1u);
+  EXPECT_EQ(c.smtpd_max_connections, 20u);
+  EXPECT_TRUE(c.expn_enabled);
+  EXPECT_TRUE(c.allow_file_targets);
+  EXPECT_TRUE(c.allow_program_targets);
+  EXPECT_THAT(c.local_recipients,
+              ElementsAre(RecipientSource::kMaildrop, RecipientSource::kPasswd));
+  EXPECT_EQ(c.smtp_connect_timeout, seconds(5));
+  EXPECT_EQ(c.smtp_reply_timeout, seconds(120));
+  EXPECT_EQ(c.mail_log, "/var/log/posthorn.log");
+}
+
+TEST(ConfigTest, SendmailKeysAreChecked) {
+  EXPECT_EQ(ParseError("hop_limit = 0\n"),
+            "/x/posthorn.conf:1: hop_limit: 0 is out of range (1 to 1000)");
+  EXPECT_THAT(ParseError("hostname = a\nhop_limit = 1001\n"),
+              HasSubstr(":2: hop_limit: 1001 is out of range"));
+  EXPECT_THAT(ParseError("max_deliveries = 0\n"),
+              HasSubstr(":1: max_deliveries: 0 is out of range"));
+  EXPECT_THAT(ParseError("smtpd_threads = 65\n"),
+              HasSubstr(":1: smtpd_threads: 65 is out of range (1 to 64)"));
+  EXPECT_THAT(ParseError("smtpd_max_connections = 0\n"),
+              HasSubstr(":1: smtpd_max_connections: 0 is out of range"));
+  EXPECT_THAT(ParseError("smtpd_threads = four\n"),
+              HasSubstr(":1: smtpd_threads: bad number"));
+  EXPECT_THAT(ParseError("expn_enabled = maybe\n"),
+              HasSubstr(":1: expn_enabled: bad boolean"));
+  EXPECT_THAT(ParseError("allow_program_targets = 2\n"),
+              HasSubstr(":1: allow_program_targets: bad boolean"));
+  EXPECT_THAT(ParseError("smtp_connect_timeout = 0\n"),
+              HasSubstr(":1: smtp_connect_timeout: must be at least 1 second"));
+  EXPECT_THAT(ParseError("smtp_reply_timeout = 5x\n"),
+              HasSubstr(":1: smtp_reply_timeout: bad duration"));
+  EXPECT_THAT(ParseError("local_recipients = passwd, ldap\n"),
+              HasSubstr(":1: local_recipients: bad source \"ldap\""));
+  EXPECT_THAT(ParseError("local_recipients = aliases aliases\n"),
+              HasSubstr(":1: local_recipients: \"aliases\" listed twice"));
+  EXPECT_THAT(ParseError("local_recipients =\n"),
+              HasSubstr(":1: local_recipients: empty list"));
+  EXPECT_THAT(ParseError("local_recipients = none, passwd\n"),
+              HasSubstr(":1: local_recipients: bad source \"none\""));
+  // "none" alone: no check at RCPT.
+  EXPECT_TRUE(MustParse("local_recipients = none\n").local_recipients.empty());
+  EXPECT_THAT(
+      MustParse("local_recipients = auth_db,maildrop\n").local_recipients,
+      ElementsAre(RecipientSource::kAuthDb, RecipientSource::kMaildrop));
+  // mail_log is a path: relative to the file's folder, "" = none.
+  EXPECT_EQ(MustParse("mail_log = log/mail\n", "/etc/p/posthorn.conf").mail_log,
+            "/etc/p/log/mail");
+  EXPECT_EQ(MustParse("mail_log =\n").mail_log, "");
 }
 
 TEST(ConfigTest, LocalDomainsDefaultFollowsTheHostname) {
@@ -501,6 +577,12 @@ TEST(LoggerTest, TraceLinesCarryTimestampIdentAndPid) {
     }
   }
   EXPECT_EQ(line.substr(19), std::string(" ") + kRest);
+}
+
+TEST(LoggerTest, StderrLinesCarryIdentAndPidOnOneLine) {
+  EXPECT_EQ(Logger::FormatStderrLine("sendmail", 123,
+                                     "0ABC: removed\r\nforged"),
+            "sendmail[123]: 0ABC: removed  forged\n");
 }
 
 TEST(LoggerTest, WritesEveryLineToTheTraceFileAndDebugOnlyWithDebug) {

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -78,6 +79,31 @@ absl::Status CheckUserName(std::string_view name) {
       return absl::InvalidArgumentError(fmt::format("bad user \"{}\"", name));
     }
   }
+  return absl::OkStatus();
+}
+
+// A number in [min, max].
+absl::Status AssignBounded(std::string_view value, std::uint64_t min,
+                           std::uint64_t max, std::uint64_t& target) {
+  auto number = cv::ParseNumber(value);
+  if (!number.ok()) return number.status();
+  if (*number < min || *number > max) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} is out of range ({} to {})", *number, min, max));
+  }
+  target = *number;
+  return absl::OkStatus();
+}
+
+// A duration of at least one second (a zero timeout would fail at once).
+absl::Status AssignTimeout(std::string_view value,
+                           std::chrono::seconds& target) {
+  auto duration = ParseDuration(value);
+  if (!duration.ok()) return duration.status();
+  if (duration->count() < 1) {
+    return absl::InvalidArgumentError("must be at least 1 second");
+  }
+  target = *duration;
   return absl::OkStatus();
 }
 
@@ -271,6 +297,52 @@ constexpr KeySpec kKeys[] = {
     {"pop3_max_connections",
      [](Config& c, std::string_view v, std::string_view) {
        return Assign(cv::ParseNumber(v), c.pop3_max_connections);
+     }},
+    // sendmail (the MTA).
+    {"hop_limit",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignBounded(v, 1, kMaxHopLimit, c.hop_limit);
+     }},
+    {"max_deliveries",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignBounded(v, 1, kMaxDeliveries, c.max_deliveries);
+     }},
+    {"smtpd_threads",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignBounded(v, 1, kMaxSmtpdThreads, c.smtpd_threads);
+     }},
+    {"smtpd_max_connections",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignBounded(v, 1, UINT32_MAX, c.smtpd_max_connections);
+     }},
+    {"expn_enabled",
+     [](Config& c, std::string_view v, std::string_view) {
+       return Assign(cv::ParseBool(v), c.expn_enabled);
+     }},
+    {"allow_file_targets",
+     [](Config& c, std::string_view v, std::string_view) {
+       return Assign(cv::ParseBool(v), c.allow_file_targets);
+     }},
+    {"allow_program_targets",
+     [](Config& c, std::string_view v, std::string_view) {
+       return Assign(cv::ParseBool(v), c.allow_program_targets);
+     }},
+    {"local_recipients",
+     [](Config& c, std::string_view v, std::string_view) {
+       return Assign(cv::ParseRecipientSources(v), c.local_recipients);
+     }},
+    {"smtp_connect_timeout",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignTimeout(v, c.smtp_connect_timeout);
+     }},
+    {"smtp_reply_timeout",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignTimeout(v, c.smtp_reply_timeout);
+     }},
+    {"mail_log",
+     [](Config& c, std::string_view v, std::string_view dir) {
+       c.mail_log = cv::ResolvePath(v, dir);
+       return absl::OkStatus();
      }},
 };
 

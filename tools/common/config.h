@@ -46,6 +46,13 @@ inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 enum class MailboxFormat { kMbox, kMaildir };
 enum class BareNewline { kReject, kNormalize };
+// Where a local user must exist for RCPT to be accepted (local_recipients).
+enum class RecipientSource { kPasswd, kAliases, kAuthDb, kMaildrop };
+
+// Bounds the sendmail keys are checked against (docs/configuration.md).
+inline constexpr std::uint64_t kMaxHopLimit = 1000;
+inline constexpr std::uint64_t kMaxDeliveries = 1000;
+inline constexpr std::uint64_t kMaxSmtpdThreads = 64;
 
 struct Config {
   std::string path;  // the file read ("" when none: all defaults)
@@ -84,6 +91,21 @@ struct Config {
   std::uint64_t pop3_address_max_failures = 10;      // per address; 0 = off
   std::chrono::seconds pop3_address_window{600};
   std::uint64_t pop3_max_connections = 1000;
+  // sendmail (the MTA).
+  std::uint64_t hop_limit = 100;         // Received: fields; 1..1000
+  std::uint64_t max_deliveries = 8;      // parallel deliveries; 1..1000
+  std::uint64_t smtpd_threads = 4;       // SMTP event-loop threads; 1..64
+  std::uint64_t smtpd_max_connections = 1000;  // >= 1
+  bool expn_enabled = false;
+  bool allow_file_targets = false;       // aliases "/path"
+  bool allow_program_targets = false;    // aliases "|command"
+  // Empty (the value "none"): every local name is accepted at RCPT.
+  std::vector<RecipientSource> local_recipients = {
+      RecipientSource::kPasswd, RecipientSource::kAliases,
+      RecipientSource::kAuthDb};
+  std::chrono::seconds smtp_connect_timeout{30};   // >= 1s
+  std::chrono::seconds smtp_reply_timeout{300};    // >= 1s
+  std::string mail_log;  // "" = none; an extra log file (path)
 };
 
 // Parses `text` as if read from `path` (relative paths resolve against

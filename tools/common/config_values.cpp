@@ -140,5 +140,38 @@ absl::Status CheckNetwork(std::string_view text) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<RecipientSource>> ParseRecipientSources(
+    std::string_view text) {
+  const std::vector<std::string> items = SplitList(text);
+  std::vector<RecipientSource> sources;
+  if (items.size() == 1 && items[0] == "none") return sources;
+  if (items.empty()) {
+    return Invalid("empty list (\"none\" accepts every local name)");
+  }
+  for (const std::string& item : items) {
+    RecipientSource source;
+    if (item == "passwd") {
+      source = RecipientSource::kPasswd;
+    } else if (item == "aliases") {
+      source = RecipientSource::kAliases;
+    } else if (item == "auth_db") {
+      source = RecipientSource::kAuthDb;
+    } else if (item == "maildrop") {
+      source = RecipientSource::kMaildrop;
+    } else {
+      return Invalid(fmt::format(
+          "bad source \"{}\" (passwd, aliases, auth_db, maildrop, or none)",
+          item));
+    }
+    for (const RecipientSource seen : sources) {
+      if (seen == source) {
+        return Invalid(fmt::format("\"{}\" listed twice", item));
+      }
+    }
+    sources.push_back(source);
+  }
+  return sources;
+}
+
 }  // namespace config_values
 }  // namespace posthorn::tools

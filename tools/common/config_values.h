@@ -21,6 +21,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+namespace posthorn::tools {
+enum class RecipientSource;  // config.h
+}  // namespace posthorn::tools
+
 namespace posthorn::tools::config_values {
 
 // yes/no/true/false/on/off/1/0 (case-insensitive).
@@ -41,6 +45,11 @@ absl::Status CheckEndpoint(std::string_view text);
 
 // "127.0.0.0/8", "[::1]/128", "192.0.2.1", "::1" (numeric only).
 absl::Status CheckNetwork(std::string_view text);
+
+// local_recipients: a list of passwd, aliases, auth_db, maildrop (each at
+// most once), or "none" alone for an empty list (no check at RCPT).
+absl::StatusOr<std::vector<RecipientSource>> ParseRecipientSources(
+    std::string_view text);
 
 }  // namespace posthorn::tools::config_values
 

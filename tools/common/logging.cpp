@@ -71,6 +71,11 @@ std::string Logger::FormatTraceLine(std::string_view ident, long pid,
   return fmt::format("{} {}[{}]: {}\n", stamp, ident, pid, OneLine(text));
 }
 
+std::string Logger::FormatStderrLine(std::string_view ident, long pid,
+                                     std::string_view text) {
+  return fmt::format("{}[{}]: {}\n", ident, pid, OneLine(text));
+}
+
 void Logger::WriteTrace(int fd, std::string_view text) {
   const std::string line =
       FormatTraceLine(options_.ident, static_cast<long>(::getpid()), text);
@@ -84,6 +89,11 @@ void Logger::Log(int priority, std::string_view text) {
     ::syslog(priority, "%s", OneLine(text).c_str());
   }
   if (trace_fd_ >= 0) WriteTrace(trace_fd_, text);
+  if (options_.to_stderr) {
+    WriteAll(STDERR_FILENO,
+             FormatStderrLine(options_.ident, static_cast<long>(::getpid()),
+                              text));
+  }
 }
 
 void Logger::Debug(std::string_view text) {

@@ -7,6 +7,8 @@
 //     "YYYY-MM-DD HH:MM:SS ident[pid]: text"   (local time)
 //   Debug lines (the protocol log of popper -d) go only to the trace
 //   file, or to stderr when there is none and debug_to_stderr is set.
+//   With to_stderr (sendmail -bd, -v) every line written also goes to
+//   stderr as "ident[pid]: text".
 //
 // GUARANTEES
 //   Thread-safe: one mutex; each line is written with one write(2) on an
@@ -43,6 +45,7 @@ struct LoggerOptions {
   std::string trace_path;        // "" = no trace file
   bool debug = false;            // -d: debug lines are written
   bool debug_to_stderr = false;  // debug lines to stderr without a trace file
+  bool to_stderr = false;        // every written line also to stderr
 };
 
 class Logger {
@@ -62,6 +65,9 @@ class Logger {
 
   bool debug() const { return options_.debug; }
 
+  // "popper[4711]: text\n", the stderr form (exposed for tests).
+  static std::string FormatStderrLine(std::string_view ident, long pid,
+                                      std::string_view text);
   // "2024-05-01 12:00:00 popper[4711]: text\n" (exposed for tests).
   static std::string FormatTraceLine(std::string_view ident, long pid,
                                      std::string_view text);

@@ -52,8 +52,8 @@
 #include "tools/common/config.h"
 #include "tools/common/exit_codes.h"
 #include "tools/common/logging.h"
+#include "tools/common/privileges.h"
 #include "tools/popper/flags.h"
-#include "tools/popper/privileges.h"
 
 namespace posthorn::tools {
 namespace {

@@ -18,8 +18,11 @@
 //
 // LIMITS
 //   A header field (with its continuation lines) longer than 64 KiB is
-//   passed on unchanged and not inspected further; at most 1,000 header
-//   fields are inspected; the body is passed through without copying.
+//   passed on unchanged and not inspected further (a Bcc: field is still
+//   removed when remove_bcc is set); the address lists of at most 1,000
+//   header fields are parsed (names are always checked); at most 10,000
+//   recipients are collected. Line ends may be CRLF or a bare LF (the
+//   added fields end in CRLF). The body is passed through unparsed.
 
 #ifndef POSTHORN_MTA_HEADER_FIXUP_H_
 #define POSTHORN_MTA_HEADER_FIXUP_H_
@@ -29,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace posthorn::mta {
@@ -62,14 +66,20 @@ class HeaderFixup {
   const std::vector<std::string>& recipients() const;
 
  private:
-  struct State;
+  bool NoteName(std::string_view name);  // true: drop the field (Bcc)
+  void FinishField(std::string* out);    // the held field is complete
+  // The held field (with `next`, its bytes still to come) is too long.
+  void Overflow(std::string* out, std::string_view next);
   HeaderFixupOptions options_;
   std::string pending_;  // bytes of an unfinished header line
+  std::string field_;    // complete lines of the field being read
   std::vector<std::string> recipients_;
   std::size_t received_ = 0;
   std::size_t fields_ = 0;
   bool seen_date_ = false, seen_message_id_ = false, seen_from_ = false;
   bool in_bcc_ = false, header_done_ = false, overflow_ = false;
+  bool at_line_start_ = true;  // overflow_: the next byte starts a line
+  char last_out_ = '\n';       // last byte returned (Finish adds a CRLF)
 };
 
 }  // namespace posthorn::mta

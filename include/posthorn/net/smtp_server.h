@@ -106,6 +106,10 @@ struct Peer {
 // by status code: kResourceExhausted -> 452 4.3.1, kPermissionDenied ->
 // 554 5.7.1, kInvalidArgument -> 554 5.6.0, anything else -> 451 4.3.0;
 // the status message is the reply text (one line, at most 400 octets).
+// A message that starts with an enhanced status code (RFC 3463) and a
+// space, of the same class as the reply ('5' for 554, '4' for 451/452),
+// replaces the default enhanced code: PermissionDeniedError("5.4.6 Too
+// many hops") -> "554 5.4.6 Too many hops". Of another class it is text.
 // The calls run on the loop thread: a slow Commit() (fsync) delays the
 // other connections of that thread (see io_threads).
 class MessageSink {

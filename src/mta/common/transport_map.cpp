@@ -44,7 +44,7 @@ absl::StatusOr<std::vector<TransportEntry>> ParseTransportMap(
     if (target.empty()) return error("expected \"domain [host]:port\"");
     if (!NextWord(line).empty()) return error("more than two fields");
     auto hop = ParseNextHop(target);
-    if (!hop.ok()) return error(hop.status().message());
+    if (!hop.ok()) return error(std::string(hop.status().message()));
     TransportEntry entry;
     entry.domain = absl::AsciiStrToLower(std::string(domain));
     if (entry.domain.size() > 1 && entry.domain.back() == '.') {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,10 +48,40 @@ bool AnswersItself(smtp::EventKind kind) {
   }
 }
 
+// A status message "5.4.6 Too many hops" names its own enhanced code
+// (RFC 3463): used, with the rest as the text, when its class matches the
+// reply code's class ('4' or '5'); otherwise the message is plain text.
+std::optional<smtp::Reply> ReplyWithOwnCode(int code, std::string_view text) {
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  const std::string_view enhanced = text.substr(0, space);
+  if (!smtp::IsEnhancedStatusCode(enhanced) ||
+      enhanced.front() != static_cast<char>('0' + code / 100)) {
+    return std::nullopt;
+  }
+  const std::string_view rest = text.substr(space + 1);
+  if (rest.find_first_not_of(' ') == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return smtp::MakeReply(code, enhanced, rest);
+}
+
 }  // namespace
 
 smtp::Reply ReplyForCommitError(const absl::Status& status) {
   const std::string text = ReplyText(std::string(status.message()));
+  const int code = [&] {
+    switch (status.code()) {
+      case absl::StatusCode::kResourceExhausted:
+        return 452;
+      case absl::StatusCode::kPermissionDenied:
+      case absl::StatusCode::kInvalidArgument:
+        return 554;
+      default:
+        return 451;
+    }
+  }();
+  if (auto own = ReplyWithOwnCode(code, text)) return *std::move(own);
   switch (status.code()) {
     case absl::StatusCode::kResourceExhausted:  // disk full, quota
       return smtp::MakeReply(452, "4.3.1",

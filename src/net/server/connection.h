@@ -148,7 +148,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool counted_ = false;  // counts in shared_.active
 };
 
-// The reply for a MessageSink::Commit() error (see SmtpHandler).
+// The reply for a MessageSink::Write()/Commit() error (see MessageSink in
+// posthorn/net/smtp_server.h), including a leading enhanced code.
 smtp::Reply ReplyForCommitError(const absl::Status& status);
 
 }  // namespace posthorn::net

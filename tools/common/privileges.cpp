@@ -1,6 +1,6 @@
-// tools/popper/privileges.cpp — initgroups, setgid, setuid, and a check.
+// tools/common/privileges.cpp — initgroups, setgid, setuid, and a check.
 
-#include "tools/popper/privileges.h"
+#include "tools/common/privileges.h"
 
 #include <grp.h>
 #include <pwd.h>

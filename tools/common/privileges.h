@@ -1,9 +1,9 @@
-// tools/popper/privileges.h — giving up root after the sockets are bound.
+// tools/common/privileges.h — giving up root after the sockets are bound.
 //
 // PURPOSE
-//   popper starts as root (port 110, inetd's "root" column) and needs root
-//   only to bind and to open the auth database; it then becomes run_as
-//   for good: supplementary groups, group, then user, and it checks that
+//   popper and sendmail start as root (ports 110 and 25) and need root
+//   only to bind and to open their databases and log files; they then
+//   become run_as for good: supplementary groups, group, then user, and it checks that
 //   root cannot be regained.
 //
 // GUARANTEES
@@ -11,8 +11,8 @@
 //   demo run unprivileged with run_as empty). Threads already running
 //   change too (glibc applies set*id to every thread).
 
-#ifndef POSTHORN_TOOLS_POPPER_PRIVILEGES_H_
-#define POSTHORN_TOOLS_POPPER_PRIVILEGES_H_
+#ifndef POSTHORN_TOOLS_COMMON_PRIVILEGES_H_
+#define POSTHORN_TOOLS_COMMON_PRIVILEGES_H_
 
 #include <string>
 
@@ -26,4 +26,4 @@ absl::Status DropPrivileges(const std::string& user);
 
 }  // namespace posthorn::tools
 
-#endif  // POSTHORN_TOOLS_POPPER_PRIVILEGES_H_
+#endif  // POSTHORN_TOOLS_COMMON_PRIVILEGES_H_

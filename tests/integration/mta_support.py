@@ -1,0 +1,585 @@
+"""Shared helpers for the MTA integration tests (python3 stdlib only).
+
+The tests run the real `sendmail` (tools/sendmail) as a daemon and from the
+command line, with real peers (curl, swaks, smtplib, poplib, dnsmasq), and
+read the delivered mail back through the real `popper`. Everything here
+builds on pop3_support.py (instance folder, popauth users, popper daemon,
+mbox / Maildir reading) and smtp_support.py (certificates, raw SMTP
+client, endpoint parsing); nothing of them is copied.
+
+What is here:
+  - parse_argv() / main(): --sendmail PATH (or $SENDMAIL) plus popper's
+    --popper / --popauth, removed from sys.argv before unittest runs;
+  - free_port(): a loopback TCP port that was free a moment ago (for a
+    daemon that must come back on the same port after a restart);
+  - Instance: a temporary MTA instance folder — posthorn.conf with every
+    path inside the folder (queue, spool, aliases, auth db, help file,
+    transport map), popauth users, newaliases, `sendmail -C conf ...`
+    runs, the queue listing and bounded waits for an empty queue or for
+    mail in a maildrop, and a popper on port 0 to read it back (poplib);
+  - Daemon: `sendmail -C conf -bd -qINTERVAL` in the foreground: reads the
+    "sendmail: listening on HOST:PORT" lines from stderr, keeps every
+    stderr line (a thread), stops with SIGTERM (bounded, then SIGKILL) or
+    dies by SIGKILL on demand; any sanitizer report fails the test;
+  - strip_received_fields(): the message without the Received: fields the
+    MTAs put on top;
+  - Dnsmasq: a dnsmasq on a loopback UDP port serving MX / A records.
+
+All traffic stays on 127.0.0.1 (and 127.0.0.2 as a client source
+address); every wait is bounded.
+"""
+
+import email
+import email.policy
+import os
+import poplib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pop3_support as pop
+import smtp_support as smtp
+
+# Bounds on every wait, in seconds.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 20.0
+RUN_TIMEOUT = 120.0
+DELIVERY_TIMEOUT = 30.0
+
+_paths = {"sendmail": os.environ.get("SENDMAIL", "")}
+
+
+def parse_argv():
+    """Takes --sendmail PATH (and popper's --popper / --popauth) out of
+    sys.argv."""
+    args = sys.argv[1:]
+    rest = []
+    i = 0
+    while i < len(args):
+        if args[i] == "--sendmail" and i + 1 < len(args):
+            _paths["sendmail"] = os.path.abspath(args[i + 1])
+            i += 2
+            continue
+        rest.append(args[i])
+        i += 1
+    sys.argv[1:] = rest
+    pop.parse_argv()
+
+
+def sendmail_binary():
+    path = _paths["sendmail"]
+    if not path or not os.access(path, os.X_OK):
+        raise AssertionError("sendmail not given or not executable: %r "
+                             "(use --sendmail PATH)" % path)
+    return path
+
+
+def main():
+    import unittest
+    parse_argv()
+    unittest.main()
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port that was free when asked (a daemon started right after
+    binds it; SO_REUSEADDR on both sides makes TIME_WAIT harmless)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def closed_udp_port():
+    """A loopback UDP port where nothing answers (DNS lookups to it fail
+    fast with 'connection refused')."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, step=0.05):
+    return pop.wait_until(predicate, timeout, step)
+
+
+# ---------------------------------------------------------------------------
+# Messages
+
+def strip_received_fields(data):
+    """(received fields, rest): every Received: field at the top of a CRLF
+    message, with its folded lines."""
+    fields = []
+    while data.startswith(b"Received:"):
+        field, data = smtp.strip_received(data)
+        fields.append(field)
+    return fields, data
+
+
+def header_value(message, name):
+    """The first value of header `name` in a message (bytes or str), or
+    None."""
+    if isinstance(message, bytes):
+        message = email.message_from_bytes(message, policy=email.policy.compat32)
+    value = message.get(name)
+    return None if value is None else str(value)
+
+
+def header_names(data):
+    """Names of the header fields of a CRLF/LF message, lowercased, in
+    order."""
+    head = re.split(rb"\r?\n\r?\n", data, maxsplit=1)[0]
+    names = []
+    for line in re.split(rb"\r?\n", head):
+        if line[:1] in (b" ", b"\t") or b":" not in line:
+            continue
+        names.append(line.split(b":", 1)[0].strip().lower().decode())
+    return names
+
+
+def parse(data):
+    return email.message_from_bytes(data, policy=email.policy.compat32)
+
+
+def dsn_parts(data):
+    """For a DSN (multipart/report): (report-type, list of per-recipient
+    field dicts of the message/delivery-status part, the text part)."""
+    msg = parse(data)
+    if msg.get_content_type() != "multipart/report":
+        raise AssertionError("not a multipart/report: %r" %
+                             msg.get_content_type())
+    report_type = msg.get_param("report-type")
+    recipients = []
+    text = ""
+    for part in msg.get_payload():
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            # compat32 parses the status groups as a list of messages.
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                groups = [dict((k.lower(), str(v)) for k, v in g.items())
+                          for g in payload]
+            else:
+                groups = []
+                for block in re.split(r"\r?\n\r?\n", payload.strip()):
+                    fields = {}
+                    for line in block.splitlines():
+                        if ":" in line:
+                            k, v = line.split(":", 1)
+                            fields[k.strip().lower()] = v.strip()
+                    groups.append(fields)
+            recipients = [g for g in groups[1:]] if groups else []
+        elif ctype == "text/plain" and not text:
+            text = part.get_payload(decode=True).decode("utf-8", "replace")
+    return report_type, recipients, text
+
+
+# ---------------------------------------------------------------------------
+# The real sendmail as a daemon
+
+_LISTEN_RE = re.compile(r"sendmail: listening on (\S+)")
+
+
+class Daemon:
+    """sendmail -C conf -bd -qINTERVAL; stop() always ends it."""
+
+    def __init__(self, instance, interval="1s", extra_args=()):
+        self.instance = instance
+        self.args = [sendmail_binary(), "-C", instance.conf_path, "-bd"]
+        if interval:
+            self.args.append("-q" + interval)
+        self.args += list(extra_args)
+        self.proc = None
+        self.endpoints = []
+        self.lines = []
+        self.lock = threading.Lock()
+        self.reader = None
+        self.returncode = None
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            with self.lock:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            found = _LISTEN_RE.findall(self.log_text())
+            if found:
+                self.endpoints = [smtp.split_endpoint(e) for e in found]
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.kill()
+        raise AssertionError("sendmail -bd did not start: %s\n%s" %
+                             (self.args, self.log_text()[-4000:]))
+
+    @property
+    def host(self):
+        return self.endpoints[0][0]
+
+    @property
+    def port(self):
+        return self.endpoints[0][1]
+
+    def log_lines(self):
+        with self.lock:
+            return list(self.lines)
+
+    def log_text(self):
+        return "\n".join(self.log_lines())
+
+    def wait_log(self, pattern, timeout=DELIVERY_TIMEOUT, count=1):
+        """Waits until `count` log lines match `pattern` (a regex); returns
+        the matching lines (fewer on timeout)."""
+        rx = re.compile(pattern)
+        found = []
+
+        def check():
+            found[:] = [l for l in self.log_lines() if rx.search(l)]
+            return len(found) >= count
+        wait_until(check, timeout)
+        return found
+
+    def pid(self):
+        return self.proc.pid
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def terminate(self, timeout=STOP_TIMEOUT):
+        """SIGTERM; the exit status, or None when SIGKILL was needed."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return None
+        self._join()
+        self.returncode = self.proc.returncode
+        return self.returncode
+
+    def kill(self):
+        """SIGKILL, no clean-up: what a crash or the OOM killer does."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        self._join()
+
+    def _join(self):
+        if self.reader is not None:
+            self.reader.join(timeout=5)
+
+    def stop(self, check=True):
+        self.terminate()
+        if check:
+            smtp.check_sanitizers(self.log_text().encode(), "sendmail -bd")
+
+
+# ---------------------------------------------------------------------------
+# An MTA instance folder
+
+class Instance:
+    """A temporary instance: posthorn.conf, queue, spool, aliases, auth db,
+    help file, transport map; users made with the real popauth.
+
+    `conf` overrides or extends the keys written to posthorn.conf (a value
+    None removes a key). `transport` maps a domain to a next hop
+    ("[127.0.0.1]:2526"). `users` maps user names to POP secrets.
+    """
+
+    def __init__(self, hostname="a.test", local_domains=None, fmt="mbox",
+                 tls=False, users=None, aliases=None, transport=None,
+                 help_lines=None, conf=None):
+        self.hostname = hostname
+        settings = {
+            "local_domains": ", ".join(local_domains or
+                                       [hostname, "localhost"]),
+            "smtpd_listen": "127.0.0.1:0",
+            "trusted_networks": "127.0.0.1/32",
+            "queue_dir": "queue",
+            "alias_file": "aliases",
+            "help_file": "helpfile",
+            # Never the system's resolver: a lookup that was not planned
+            # fails at once (nothing listens on that port).
+            "dns_servers": "127.0.0.1:%d" % closed_udp_port(),
+            "queue_run_interval": "1s",
+            "max_backoff": "1s",
+            "smtpd_timeout": "60",
+            "pop3_failed_login_delay": "0",
+        }
+        if tls:
+            cert, key = smtp.make_cert()
+            settings["tls_cert"] = cert
+            settings["tls_key"] = key
+        for key, value in (conf or {}).items():
+            settings[key] = value
+        # pop3_support writes the file (hostname, spool, auth db, run_as
+        # "" so root stays root, plaintext_auth) with our keys added.
+        self.box = pop.Instance(fmt, plaintext=True, hostname=hostname,
+                                conf={})
+        self.dir = self.box.dir
+        self.conf_path = self.box.conf_path
+        self.queue_dir = os.path.join(self.dir, "queue")
+        os.mkdir(self.queue_dir, 0o700)
+        self.alias_path = os.path.join(self.dir, "aliases")
+        self.help_path = os.path.join(self.dir, "helpfile")
+        self.transport_path = os.path.join(self.dir, "transport")
+        self.help_lines = list(help_lines or [
+            "This is the posthorn test instance %s." % hostname,
+            "Topics: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY",
+        ])
+        with open(self.help_path, "w") as f:
+            f.write("".join(l + "\n" for l in self.help_lines))
+        self.transport = dict(transport or {})
+        self.write_transport()
+        settings["transport_map"] = "transport"
+        self.aliases = dict(aliases or {})
+        self.write_aliases()
+        self.box.settings.update(settings)
+        for key in [k for k, v in self.box.settings.items() if v is None]:
+            del self.box.settings[key]
+        self.box.write_conf()
+        self.secrets = {}
+        self.daemons = []
+        self._popper = None
+        self._cleaned = False
+        for name, secret in (users or {}).items():
+            self.add_user(name, secret)
+        if self.aliases:
+            self.newaliases()
+
+    @property
+    def settings(self):
+        return self.box.settings
+
+    def set_conf(self, **keys):
+        """Changes keys of posthorn.conf (None removes one); takes effect
+        for programs started afterwards."""
+        for key, value in keys.items():
+            if value is None:
+                self.box.settings.pop(key, None)
+            else:
+                self.box.settings[key] = value
+        self.box.write_conf()
+
+    def write_transport(self):
+        with open(self.transport_path, "w") as f:
+            f.write("# written by mta_support.py\n")
+            for domain, hop in self.transport.items():
+                f.write("%s %s\n" % (domain, hop))
+
+    def set_transport(self, domain, hop):
+        self.transport[domain] = hop
+        self.write_transport()
+
+    def write_aliases(self):
+        with open(self.alias_path, "w") as f:
+            f.write("# written by mta_support.py\n")
+            for name, targets in self.aliases.items():
+                if isinstance(targets, str):
+                    targets = [targets]
+                f.write("%s: %s\n" % (name, ", ".join(targets)))
+
+    def cleanup(self):
+        if self._cleaned:
+            return
+        self._cleaned = True
+        for d in self.daemons:
+            d.kill()
+        if self._popper is not None:
+            self._popper.stop(check=False)
+        self.box.cleanup()
+
+    # -- users and aliases --------------------------------------------------
+
+    def add_user(self, name, secret):
+        self.box.add_user(name, secret)
+        self.secrets[name] = secret
+
+    def newaliases(self):
+        r = self.sendmail("-bi")
+        if r.returncode != 0:
+            raise AssertionError("newaliases: %d %r %r" %
+                                 (r.returncode, r.stdout, r.stderr))
+        return r
+
+    # -- the sendmail command line ------------------------------------------
+
+    def sendmail(self, *args, input=b"", timeout=RUN_TIMEOUT, env=None):
+        """sendmail -C conf ARGS < input; a CompletedProcess."""
+        r = subprocess.run([sendmail_binary(), "-C", self.conf_path] +
+                           list(args), input=input, capture_output=True,
+                           timeout=timeout, env=env)
+        smtp.check_sanitizers(r.stderr, "sendmail %s" % " ".join(args))
+        return r
+
+    def mailq(self):
+        r = self.sendmail("-bp")
+        if r.returncode != 0:
+            raise AssertionError("sendmail -bp: %d %r" %
+                                 (r.returncode, r.stderr))
+        return r.stdout.decode("utf-8", "replace")
+
+    def queue_empty(self):
+        return "Mail queue is empty" in self.mailq()
+
+    def wait_queue_empty(self, timeout=DELIVERY_TIMEOUT):
+        if not wait_until(self.queue_empty, timeout, step=0.2):
+            raise AssertionError("queue of %s not empty after %.0fs:\n%s" %
+                                 (self.hostname, timeout, self.mailq()))
+
+    def queue_files(self):
+        out = []
+        for root, _, files in os.walk(self.queue_dir):
+            out += [os.path.relpath(os.path.join(root, n), self.queue_dir)
+                    for n in files]
+        return sorted(out)
+
+    def run_queue(self, *extra):
+        """sendmail -q (one run over every due message)."""
+        r = self.sendmail("-q", *extra)
+        if r.returncode != 0:
+            raise AssertionError("sendmail -q: %d %r" %
+                                 (r.returncode, r.stderr))
+        return r
+
+    def daemon(self, interval="1s", extra_args=(), start=True):
+        d = Daemon(self, interval, extra_args)
+        self.daemons.append(d)
+        if start:
+            d.start()
+        return d
+
+    # -- maildrops ------------------------------------------------------------
+
+    def stored(self, user):
+        """The user's maildrop as on disk (CRLF form, POP order)."""
+        return self.box.stored_messages(user)
+
+    def wait_mail(self, user, count, timeout=DELIVERY_TIMEOUT):
+        """Waits until the maildrop holds at least `count` messages;
+        returns what it holds (read from disk)."""
+        found = []
+
+        def check():
+            try:
+                found[:] = self.stored(user)
+            except AssertionError:
+                return False  # an mbox being written
+            return len(found) >= count
+        wait_until(check, timeout, step=0.1)
+        return list(found)
+
+    def popper(self):
+        """One popper per instance, on 127.0.0.1 port 0."""
+        if self._popper is None:
+            self._popper = pop.Popper(self.box, [], ("127.0.0.1:0",), ())
+            self._popper.start()
+        return self._popper
+
+    def fetch(self, user, delete=False):
+        """Every message of `user` through poplib (APOP), as CRLF bytes."""
+        port = self.popper().port
+        pop.wait_unlocked(port, user, self.secrets[user])
+        client = poplib.POP3("127.0.0.1", port, timeout=pop.REPLY_TIMEOUT)
+        try:
+            client.apop(user, self.secrets[user])
+            count, _ = client.stat()
+            out = []
+            for i in range(1, count + 1):
+                _, lines, _ = client.retr(i)
+                out.append(b"".join(l + b"\r\n" for l in lines))
+                if delete:
+                    client.dele(i)
+            client.quit()
+        finally:
+            client.close()
+        return out
+
+
+# ---------------------------------------------------------------------------
+# dnsmasq as a test DNS server
+
+DNSMASQ = shutil.which("dnsmasq") or ("/usr/sbin/dnsmasq"
+                                      if os.access("/usr/sbin/dnsmasq",
+                                                   os.X_OK) else None)
+
+
+class Dnsmasq:
+    """dnsmasq --no-daemon on 127.0.0.1:PORT answering for `domain` only
+    from its own records (--local: nothing is forwarded)."""
+
+    def __init__(self, mx=(), hosts=(), local=("test",)):
+        self.port = closed_udp_port()
+        self.args = [DNSMASQ, "--no-daemon", "--port=%d" % self.port,
+                     "--listen-address=127.0.0.1", "--bind-interfaces",
+                     "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+                     "--pid-file", "--user=root", "--log-queries",
+                     "--log-facility=-"]
+        for domain in local:
+            self.args.append("--local=/%s/" % domain)
+        for name, target, pref in mx:
+            self.args.append("--mx-host=%s,%s,%d" % (name, target, pref))
+        for name, address in hosts:
+            self.args.append("--host-record=%s,%s" % (name, address))
+        self.proc = None
+        self.stderr = b""
+
+    def start(self):
+        # stderr to a file: the query log cannot fill a pipe and block it.
+        self._log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self._log)
+        # Ready when it answers a query over UDP.
+        if not wait_until(self._answers, START_TIMEOUT, step=0.1):
+            self.stop()
+            raise AssertionError("dnsmasq did not start: %s\n%r" %
+                                 (self.args, self.stderr[-2000:]))
+        return self
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            return False
+        # A minimal query for "ready.test" A; any reply will do.
+        query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                 b"\x05ready\x04test\x00\x00\x01\x00\x01")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            try:
+                s.sendto(query, ("127.0.0.1", self.port))
+                data, _ = s.recvfrom(512)
+                return data[:2] == b"\x12\x34"
+            except OSError:
+                return False
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        if self.proc is not None:
+            self._log.seek(0)
+            self.stderr = self._log.read()
+            self._log.close()
