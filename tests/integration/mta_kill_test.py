@@ -26,6 +26,7 @@ import os
 import random
 import re
 import smtplib
+import sys
 import threading
 import time
 import unittest
@@ -48,6 +49,7 @@ def message(seq, rng):
                     for i in range(rng.randrange(1, 200)))
     return (b"From: load@client.example\r\nTo: kim@a.test\r\n"
             b"Subject: load %d\r\nX-Seq: %d\r\n"
+            b"Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n"
             b"Message-ID: <seq-%d@client.example>\r\n\r\n" % (seq, seq, seq) +
             body)
 
@@ -131,6 +133,14 @@ class KillTest(unittest.TestCase):
         daemon.kill()
         self.kills += 1
 
+    def note(self, what, load, daemon):
+        """One line per kill on stderr: how much was in flight."""
+        accepted = load.count() if load else PER_ROUND
+        failed = len(load.failed) if load else 0
+        sys.stderr.write("kill %s: %d accepted, %d failed, %d delivered "
+                         "before the kill\n" % (what, accepted, failed,
+                                                self.sent_count(daemon)))
+
     def round_during_data(self):
         daemon = self.inst.daemon(interval="1s")
         # One client stops in the middle of its DATA.
@@ -153,6 +163,7 @@ class KillTest(unittest.TestCase):
         self.assertTrue(load.join(), "senders hang after the kill")
         raw.close()
         self.accepted |= load.accepted
+        self.note("during DATA", load, daemon)
 
     def round_during_delivery(self):
         daemon = self.inst.daemon(interval="1s")
@@ -165,6 +176,7 @@ class KillTest(unittest.TestCase):
         self.kill(daemon)
         self.assertTrue(load.join(), "senders hang after the kill")
         self.accepted |= load.accepted
+        self.note("during delivery", load, daemon)
 
     def round_during_queue_run(self):
         for seq in self.seqs(PER_ROUND):
@@ -176,6 +188,7 @@ class KillTest(unittest.TestCase):
         daemon = self.inst.daemon(interval="1s")
         sup.wait_until(lambda: self.sent_count(daemon) >= 1, 60, 0.002)
         self.kill(daemon)
+        self.note("during a queue run", None, daemon)
 
     def test_sigkill_under_load(self):
         self.round_during_data()

@@ -333,5 +333,28 @@ class PathTest(unittest.TestCase):
                              for m in self.inst.stored("alice")))
 
 
+class AtOnceTest(unittest.TestCase):
+    """A daemon whose periodic queue run is an hour away still delivers
+    what SMTP accepted at once (the runner is kicked per message)."""
+
+    def test_smtp_mail_delivered_without_a_queue_run(self):
+        inst = sup.Instance(hostname="a.test", users=USERS)
+        self.addCleanup(inst.cleanup)
+        daemon = inst.daemon(interval="1h")
+        self.addCleanup(daemon.stop)
+        tag = "at-once-" + uuid.uuid4().hex[:8]
+        client = smtplib.SMTP("127.0.0.1", daemon.port,
+                              local_hostname="client.example",
+                              timeout=sup.DELIVERY_TIMEOUT)
+        self.addCleanup(client.close)
+        self.assertEqual(client.sendmail("sender@client.example",
+                                         ["alice@a.test"], message(tag)), {})
+        client.quit()
+        got = inst.wait_mail("alice", 1, timeout=15)
+        self.assertTrue(any(tag.encode() in m for m in got),
+                        "not delivered within 15s; queue:\n%s\nlog:\n%s" %
+                        (inst.mailq(), daemon.log_text()[-3000:]))
+
+
 if __name__ == "__main__":
     sup.main()

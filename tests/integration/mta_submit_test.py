@@ -9,8 +9,8 @@
   Cc:/Bcc: (every recipient gets one copy, the Bcc: field is gone);
 - missing From: added from the sender and -F; a lone "." line ends the
   input without -i (the rest is ignored);
-- exit codes: no recipient 64, unknown flag 64, bad address 65, config
-  error 78;
+- exit codes: no recipient 64, unknown flag 64, bad address 65, unknown
+  local user 67, config error 78;
 - delivery modes: -odi (delivered before sendmail exits), -odq with no
   daemon (mailq lists it; `sendmail -q` delivers it), the default -odb
   (a detached child delivers), and -odq while a daemon runs (its runner
@@ -202,7 +202,7 @@ class ExitCodeTest(SubmitCase):
         r = self.submit(b"Subject: none\n\nx\n", "-odi", expect=64)
         self.assertTrue(r.stderr)
         r = self.submit(b"Subject: none\n\nx\n", "-t", "-odi", expect=64)
-        self.assertEqual(self.inst.queue_files(), [])
+        self.assertTrue(self.inst.queue_empty(), self.inst.mailq())
 
     def test_unknown_flag(self):
         r = self.submit(b"", "-Zzz", "alice", expect=64)
@@ -213,8 +213,16 @@ class ExitCodeTest(SubmitCase):
         self.assertIn(b"-bd", r.stdout)
 
     def test_bad_address(self):
-        self.submit(b"Subject: x\n\nx\n", "-odq", "<<not an address", expect=65)
-        self.assertEqual(self.inst.queue_files(), [])
+        for bad in ("a@b@c", "@a.test", "a@b@a.test"):
+            self.submit(b"Subject: x\n\nx\n", "-odq", bad, expect=65)
+        self.assertTrue(self.inst.queue_empty(), self.inst.mailq())
+
+    def test_unknown_local_user(self):
+        # As sendmail: refused at once (EX_NOUSER), nothing queued.
+        r = self.submit(b"Subject: x\n\nx\n", "-odq", "nosuchuser@a.test",
+                        expect=67)
+        self.assertIn(b"User unknown", r.stderr)
+        self.assertTrue(self.inst.queue_empty(), self.inst.mailq())
 
     def test_config_error(self):
         bad = os.path.join(self.inst.dir, "bad.conf")

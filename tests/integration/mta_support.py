@@ -103,6 +103,20 @@ def closed_udp_port():
         return s.getsockname()[1]
 
 
+def unused_loopback_address():
+    """A random 127.53.x.y: nothing else on the host listens there."""
+    import random
+    return "127.53.%d.%d" % (random.randrange(1, 255),
+                             random.randrange(1, 255))
+
+
+def dead_dns_server():
+    """A dns_servers value where no DNS server answers: port 53 of an
+    unused loopback address (posthorn.conf's dns_servers takes addresses
+    without a port)."""
+    return unused_loopback_address()
+
+
 def wait_until(predicate, timeout, step=0.05):
     return pop.wait_until(predicate, timeout, step)
 
@@ -282,6 +296,9 @@ class Daemon:
     def _join(self):
         if self.reader is not None:
             self.reader.join(timeout=5)
+            if not self.reader.is_alive():
+                self.proc.stderr.close()
+            self.reader = None
 
     def stop(self, check=True):
         self.terminate()
@@ -314,8 +331,8 @@ class Instance:
             "alias_file": "aliases",
             "help_file": "helpfile",
             # Never the system's resolver: a lookup that was not planned
-            # fails at once (nothing listens on that port).
-            "dns_servers": "127.0.0.1:%d" % closed_udp_port(),
+            # fails at once (nothing listens there).
+            "dns_servers": dead_dns_server(),
             "queue_run_interval": "1s",
             "max_backoff": "1s",
             "smtpd_timeout": "60",
@@ -359,8 +376,7 @@ class Instance:
         self._cleaned = False
         for name, secret in (users or {}).items():
             self.add_user(name, secret)
-        if self.aliases:
-            self.newaliases()
+        self.newaliases()
 
     @property
     def settings(self):
@@ -520,13 +536,19 @@ DNSMASQ = shutil.which("dnsmasq") or ("/usr/sbin/dnsmasq"
 
 
 class Dnsmasq:
-    """dnsmasq --no-daemon on 127.0.0.1:PORT answering for `domain` only
-    from its own records (--local: nothing is forwarded)."""
+    """dnsmasq --no-daemon on a loopback address answering for the
+    `local` domains only from its own records (nothing is forwarded)."""
 
     def __init__(self, mx=(), hosts=(), local=("test",)):
-        self.port = closed_udp_port()
+        # dns_servers takes an address without a port, so dnsmasq gets
+        # port 53 of an address of its own (root only; else a free port
+        # and the "address:port" form).
+        self.address = unused_loopback_address()
+        self.port = 53 if os.geteuid() == 0 else closed_udp_port()
+        if self.port != 53:
+            self.address = "127.0.0.1"
         self.args = [DNSMASQ, "--no-daemon", "--port=%d" % self.port,
-                     "--listen-address=127.0.0.1", "--bind-interfaces",
+                     "--listen-address=" + self.address, "--bind-interfaces",
                      "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
                      "--pid-file", "--user=root", "--log-queries",
                      "--log-facility=-"]
@@ -561,7 +583,7 @@ class Dnsmasq:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.settimeout(0.3)
             try:
-                s.sendto(query, ("127.0.0.1", self.port))
+                s.sendto(query, (self.address, self.port))
                 data, _ = s.recvfrom(512)
                 return data[:2] == b"\x12\x34"
             except OSError:
@@ -569,7 +591,14 @@ class Dnsmasq:
 
     @property
     def server(self):
-        return "127.0.0.1:%d" % self.port
+        if self.port == 53:
+            return self.address
+        return "%s:%d" % (self.address, self.port)
+
+    def log(self):
+        """What dnsmasq logged so far (one line per query)."""
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

@@ -32,6 +32,7 @@ def message(tag, to="bob@b.test"):
     return smtp_support.canonical(
         b"From: Alice <alice@a.test>\nTo: " + to.encode() + b"\n"
         b"Subject: two instances " + tag.encode() + b"\n"
+        b"Date: Thu, 26 Nov 2026 09:00:00 +0000\n"
         b"Message-ID: <" + tag.encode() + b"@a.test>\n\n"
         b"hello from a.test " + tag.encode() + b"\n"
         b".leading dot\nFrom a line\n")

@@ -67,7 +67,9 @@ absl::StatusOr<std::string> BuildDsn(const store::QueueEnvelope& envelope,
                                      const DsnOptions& options);
 
 // "5.1.1" from "550 5.1.1 text"; from the code alone when the reply has
-// no enhanced code (5xx -> "5.0.0", 4xx -> "4.0.0", 2xx -> "2.0.0").
+// no enhanced code (5xx -> "5.0.0", 4xx -> "4.0.0", 2xx -> "2.0.0"), or
+// when its class differs from the code's. "" when the text does not start
+// with a 2xx/4xx/5xx code (BuildDsn then uses the action's X.0.0).
 std::string StatusFromReply(std::string_view reply);
 
 }  // namespace posthorn::mta

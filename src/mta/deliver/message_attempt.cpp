@@ -109,7 +109,14 @@ class Attempt {
       group->recipients.push_back(i);
       group->routes.push_back(*std::move(route));
     }
-    if (!local.recipients.empty()) Deliver(options_.local, local, false);
+    if (!local.recipients.empty() && options_.local == nullptr) {
+      for (std::size_t i : local.recipients) {
+        Record(i, DeliveryStatus::kDeferred,
+               "451 4.3.0 no local delivery configured", "local", false);
+      }
+    } else if (!local.recipients.empty()) {
+      Deliver(options_.local, local, false);
+    }
     for (const Group& group : remote) {
       if (options_.remote == nullptr) {
         for (std::size_t i : group.recipients) {
@@ -194,7 +201,8 @@ class Attempt {
     outcome_[index] = status;
     Log(status == DeliveryStatus::kBounced ? LogLevel::kNotice
                                            : LogLevel::kInfo,
-        FormatDeliveryLine(id_, r.address, relay, now_ - envelope_.arrival,
+        FormatDeliveryLine(id_, r.address, relay,
+                           absl::Now() - envelope_.arrival,
                            status, r.last_reply));
   }
 

@@ -91,7 +91,15 @@ class QueueRunner::Impl {
   void Kick(std::string id) {
     std::lock_guard lock(mu_);
     if (!started_ || stopping_) return;
-    if (!queued_.insert(id).second) return;  // already waiting
+    if (!queued_.insert(id).second) {
+      // Already waiting (from a scan): now it is wanted due or not.
+      for (Task& task : work_) {
+        if (task.kind == TaskKind::kMessage && task.value == id) {
+          task.only_if_due = false;
+        }
+      }
+      return;
+    }
     work_.push_front(Task{TaskKind::kMessage, std::move(id), false});
     work_cv_.notify_one();
   }

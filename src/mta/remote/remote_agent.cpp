@@ -160,7 +160,7 @@ class RemoteAgent final : public DeliveryAgent {
     status.reply = reply;
     if (absl::Status s = options_.host_status->Record(status); !s.ok()) {
       Log(LogLevel::kWarning, request,
-          fmt::format("host status not recorded: {}", s.message()));
+          fmt::format("host status not recorded: {}", std::string(s.message())));
     }
   }
   absl::StatusOr<smtp::TransactionResult> Send(
@@ -235,7 +235,7 @@ absl::StatusOr<std::vector<RecipientOutcome>> RemoteAgent::Deliver(
           result.status().code() == absl::StatusCode::kInvalidArgument;
       const std::string reply = EscapeForLog(fmt::format(
           "{} {}", bad_address ? "554 5.5.0" : "451 4.3.0",
-          result.status().message()));
+          std::string(result.status().message())));
       Log(LogLevel::kWarning, request, reply);
       return All(request,
                  bad_address ? DeliveryStatus::kBounced

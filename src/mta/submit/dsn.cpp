@@ -11,6 +11,8 @@
 //
 // The original's lines are copied as they are: message/rfc822 allows 8bit
 // (RFC 2046 5.2.1, RFC 6533), and the parts say so when 8-bit bytes occur.
+#include "posthorn/mta/dsn.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -22,7 +24,6 @@
 #include "absl/status/status.h"
 #include "posthorn/message/date.h"
 #include "posthorn/message/message_id.h"
-#include "posthorn/mta/dsn.h"
 
 namespace posthorn::mta {
 namespace {
@@ -37,7 +38,8 @@ constexpr int kBoundaryAttempts = 100;
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 // Text from the envelope or a reply written into one header line.
-std::string OneLine(std::string_view text, std::size_t max = std::string::npos) {
+std::string OneLine(std::string_view text,
+                    std::size_t max = std::string::npos) {
   std::string out;
   for (char c : text.substr(0, max)) {
     out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
@@ -167,8 +169,8 @@ std::string StatusFor(const DsnRecipient& r) {
 std::string HumanText(const store::QueueEnvelope& envelope,
                       const std::vector<DsnRecipient>& about,
                       const DsnOptions& o, DsnAction main) {
-  std::string t = fmt::format("This is the mail system at host {}.\r\n\r\n",
-                              o.hostname);
+  std::string t =
+      fmt::format("This is the mail system at host {}.\r\n\r\n", o.hostname);
   switch (main) {
     case DsnAction::kFailed:
       t += "I'm sorry to have to inform you that your message could not\r\n"
@@ -281,14 +283,13 @@ absl::StatusOr<std::string> BuildDsn(const store::QueueEnvelope& envelope,
       main = DsnAction::kDelayed;
     }
   }
-  const char* subject = main == DsnAction::kFailed
-                            ? "Undelivered Mail Returned to Sender"
-                        : main == DsnAction::kDelayed
-                            ? "Delayed Mail (still being retried)"
-                            : "Successful Mail Delivery Report";
+  const char* subject =
+      main == DsnAction::kFailed    ? "Undelivered Mail Returned to Sender"
+      : main == DsnAction::kDelayed ? "Delayed Mail (still being retried)"
+                                    : "Successful Mail Delivery Report";
 
-  auto returned = ReadReturned(original, envelope.ret_headers_only,
-                               o.max_returned_bytes);
+  auto returned =
+      ReadReturned(original, envelope.ret_headers_only, o.max_returned_bytes);
   if (!returned.ok()) return returned.status();
   const std::string human = HumanText(envelope, about, o, main);
   const std::string status = DeliveryStatus(envelope, about, o);
@@ -309,8 +310,8 @@ absl::StatusOr<std::string> BuildDsn(const store::QueueEnvelope& envelope,
       break;
     }
   }
-  const bool eight_bit = HasEightBit(returned->bytes) || HasEightBit(human) ||
-                         HasEightBit(status);
+  const bool eight_bit =
+      HasEightBit(returned->bytes) || HasEightBit(human) || HasEightBit(status);
 
   std::string out;
   out.reserve(returned->bytes.size() + human.size() + status.size() + 2048);

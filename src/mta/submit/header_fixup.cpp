@@ -125,13 +125,12 @@ FieldKind Classify(std::string_view name) {
   k.from = SameIgnoringCase(name, "From");
   k.received = SameIgnoringCase(name, "Received");
   k.bcc = SameIgnoringCase(name, "Bcc");
-  k.address_list = k.bcc || SameIgnoringCase(name, "To") ||
-                   SameIgnoringCase(name, "Cc");
+  k.address_list =
+      k.bcc || SameIgnoringCase(name, "To") || SameIgnoringCase(name, "Cc");
   return k;
 }
 
-void AddRecipient(const std::string& address,
-                  std::vector<std::string>* list) {
+void AddRecipient(const std::string& address, std::vector<std::string>* list) {
   if (list->size() >= kMaxCollected) return;
   for (const auto& have : *list) {
     if (SameIgnoringCase(have, address)) return;
@@ -145,8 +144,7 @@ std::string MissingFields(const HeaderFixupOptions& o, bool date,
   std::string out;
   if (!o.add_missing) return out;
   if (!date) {
-    out += "Date: " + message::FormatDate(o.now, absl::UTCTimeZone()) +
-           "\r\n";
+    out += "Date: " + message::FormatDate(o.now, absl::UTCTimeZone()) + "\r\n";
   }
   if (!message_id) {
     if (o.queue_id.empty()) {

@@ -23,6 +23,34 @@ using testing::LogRecorder;
 using testing::TempDir;
 using testing::WaitFor;
 
+// Forwards to a real queue, but refuses new messages while `refuse` is set
+// (a full disk when a DSN is queued).
+class RefusingQueue : public store::Queue {
+ public:
+  explicit RefusingQueue(store::Queue* inner) : inner_(inner) {}
+  absl::StatusOr<std::unique_ptr<store::QueueWriter>> BeginEnqueue(
+      store::QueueEnvelope envelope) override {
+    if (refuse) return absl::UnavailableError("no space left for the DSN");
+    return inner_->BeginEnqueue(std::move(envelope));
+  }
+  absl::StatusOr<std::vector<store::QueueEnvelope>> List() override {
+    return inner_->List();
+  }
+  absl::StatusOr<std::vector<std::string>> Due(absl::Time now) override {
+    return inner_->Due(now);
+  }
+  absl::StatusOr<std::unique_ptr<store::QueueLease>> Lease(
+      std::string_view id) override {
+    return inner_->Lease(id);
+  }
+  std::vector<std::string> Problems() override { return inner_->Problems(); }
+
+  bool refuse = true;
+
+ private:
+  store::Queue* inner_;
+};
+
 class QueueRunnerTest : public ::testing::Test {
  protected:
   QueueRunnerTest()
@@ -52,6 +80,17 @@ class QueueRunnerTest : public ::testing::Test {
     auto list = queue_->List();
     EXPECT_TRUE(list.ok()) << list.status();
     return list.ok() ? *list : std::vector<store::QueueEnvelope>{};
+  }
+
+  std::string Data(const std::string& id) {
+    auto lease = queue_->Lease(id);
+    EXPECT_TRUE(lease.ok()) << lease.status();
+    if (!lease.ok()) return "";
+    auto reader = (*lease)->OpenData();
+    EXPECT_TRUE(reader.ok());
+    if (!reader.ok()) return "";
+    auto text = store::ReadAll(**reader);
+    return text.ok() ? *text : "";
   }
 
   const store::QueueEnvelope* Find(const std::vector<store::QueueEnvelope>& l,
@@ -154,6 +193,40 @@ TEST_F(QueueRunnerTest, BounceQueuesDsnToTheSenderAndRemovesTheOriginal) {
       << log_.All();
   EXPECT_TRUE(log_.Contains(id + ": removed"));
   EXPECT_TRUE(log_.Contains("status=bounced (550 5.1.1"));
+  std::string text = Data(dsn.id);
+  EXPECT_NE(text.find("Final-Recipient: rfc822; bob@example.net"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("Action: failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("Status: 5.1.1"), std::string::npos) << text;
+  EXPECT_NE(text.find("Reporting-MTA: dns; mx.example.org"),
+            std::string::npos) << text;
+}
+
+TEST_F(QueueRunnerTest, DsnThatCannotBeQueuedKeepsTheMessage) {
+  remote_.SetAnswer(Always(DeliveryStatus::kBounced, "550 5.1.1 unknown"));
+  std::string id = Enqueue(*queue_, "alice@example.org", {{"bob@example.net"}});
+  RefusingQueue refusing(queue_.get());
+  QueueRunnerOptions o = Options();
+  o.queue = &refusing;
+  QueueRunner runner(o);
+  runner.RunOnce();
+  auto list = List();
+  ASSERT_EQ(list.size(), 1u) << log_.All();
+  EXPECT_EQ(list[0].id, id);
+  EXPECT_EQ(list[0].attempts, 1);
+  EXPECT_EQ(list[0].recipients[0].state, store::RecipientState::kFailed);
+  EXPECT_FALSE(list[0].recipients[0].dsn_sent);
+  EXPECT_TRUE(log_.Contains(id + ": cannot queue the sender non-delivery "
+                                 "notification: no space left for the DSN"))
+      << log_.All();
+  // Next time only the notice is retried: no new delivery attempt.
+  refusing.refuse = false;
+  runner.RunMessage(id);
+  EXPECT_EQ(remote_.Calls(id), 1);
+  list = List();
+  ASSERT_EQ(list.size(), 1u) << log_.All();
+  EXPECT_EQ(list[0].sender, "");
+  EXPECT_TRUE(log_.Contains(id + ": removed"));
 }
 
 TEST_F(QueueRunnerTest, NullSenderBounceIsDropped) {
@@ -240,6 +313,9 @@ TEST_F(QueueRunnerTest, ExpiredMessageBouncesWithTheLastReason) {
       "4.4.1 connect to"))
       << log_.All();
   EXPECT_TRUE(log_.Contains(id + ": removed"));
+  std::string text = Data(list[0].id);
+  EXPECT_NE(text.find("Status: 5.4.7"), std::string::npos) << text;
+  EXPECT_NE(text.find("451 4.4.1 connect to"), std::string::npos) << text;
 }
 
 TEST_F(QueueRunnerTest, DelayWarningIsSentOnce) {
@@ -257,6 +333,11 @@ TEST_F(QueueRunnerTest, DelayWarningIsSentOnce) {
   EXPECT_TRUE(original->delay_warned);
   EXPECT_EQ(original->recipients[0].state, store::RecipientState::kPending);
   EXPECT_TRUE(log_.Contains(id + ": sender delay notification: "));
+  for (const auto& e : list) {
+    if (e.id == id) continue;
+    std::string text = Data(e.id);
+    EXPECT_NE(text.find("Action: delayed"), std::string::npos) << text;
+  }
   runner.RunMessage(id);
   EXPECT_EQ(remote_.Calls(id), 2);
   EXPECT_EQ(List().size(), 2u) << log_.All();
@@ -317,7 +398,7 @@ TEST_F(QueueRunnerTest, ParallelLimitIsRespected) {
   RunSummary s = runner.RunOnce();
   EXPECT_EQ(s.delivered, 12u);
   EXPECT_LE(remote_.MaxInProgress(), 3);
-  EXPECT_GE(remote_.MaxInProgress(), 1);
+  EXPECT_GE(remote_.MaxInProgress(), 2);  // really in parallel
 }
 
 TEST_F(QueueRunnerTest, KickDeliversAtOnceAfterStart) {

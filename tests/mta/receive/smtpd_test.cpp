@@ -390,7 +390,7 @@ TEST_F(MtaHandlerTest, UnknownLocalUsersAreRefusedPostmasterIsNot) {
   EXPECT_THAT(Command(*client, "RCPT TO:<Postmaster>"), StartsWith("250 "));
   EXPECT_THAT(Command(*client, "RCPT TO:<\"John Doe\"@example.org>"),
               StartsWith("250 "));
-  EXPECT_THAT(Command(*client, "RCPT TO:<BOB@example.ORG.>"),
+  EXPECT_THAT(Command(*client, "RCPT TO:<BOB@example.ORG>"),
               StartsWith("250 "));
   EXPECT_THAT(Command(*client, "RCPT TO:<broken@example.org>"),
               StartsWith("451 4.3.0 <broken@example.org>"));

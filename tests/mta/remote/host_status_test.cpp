@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -123,7 +125,7 @@ TEST(FormatHostStatusTest, Layout) {
       FormatHostStatus(hosts, now),
       "-------------- Hostname ---------- How long ago ---------Results---------\n"
       "[127.0.0.1]:2526                        00:00:12 250 2.0.0 Ok: queued as X\n"
-      "mx.example.net                        2+02:01:01 451 4.4.1 connect to "
+      "mx.example.net                         2+02:01:01 451 4.4.1 connect to "
       "mx.example.net[192.0.2.1]:25: timed out\n" +
           std::string(45, 'l') + ".example\n" + std::string(38, ' ') +
           "  00:00:00 250 2.0.0 Ok\n");

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net_test_util.h"

@@ -10,8 +10,8 @@
 namespace posthorn::mta {
 namespace {
 
-const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 11, 26, 9, 0, 45),
-                                        absl::UTCTimeZone());
+const absl::Time kNow = absl::FromCivil(
+    absl::CivilSecond(2026, 11, 26, 9, 0, 45), absl::UTCTimeZone());
 constexpr char kDate[] = "Date: Thu, 26 Nov 2026 09:00:45 +0000\r\n";
 constexpr char kMessageId[] =
     "Message-ID: <20261126090045.0M4Y7B2K3Z00010A3X2C@example.org>\r\n";
@@ -34,7 +34,7 @@ struct Result {
 
 // Feeds `input` in pieces cut at `cuts` (ascending offsets).
 Result Feed(const HeaderFixupOptions& o, std::string_view input,
-           const std::vector<std::size_t>& cuts) {
+            const std::vector<std::size_t>& cuts) {
   HeaderFixup fixup(o);
   Result r;
   std::size_t at = 0;
@@ -110,7 +110,8 @@ TEST(HeaderFixup, FromWithFullNameNullSenderAndBareLogin) {
             "From: <MAILER-DAEMON@example.org>\r\n\r\n");
   o.sender = "cron";
   o.full_name = "Cron Daemon\r\nBcc: evil@example.com";  // no injection
-  const std::string out = Feed(o, "Date: x\r\nMessage-ID: <a@b>\r\n\r\n", {}).out;
+  const std::string out =
+      Feed(o, "Date: x\r\nMessage-ID: <a@b>\r\n\r\n", {}).out;
   EXPECT_EQ(out.find("\r\nBcc"), std::string::npos) << out;
   EXPECT_NE(out.find("<cron@example.org>\r\n\r\n"), std::string::npos) << out;
 }
@@ -131,8 +132,8 @@ TEST(HeaderFixup, NoHeaderAtAll) {
 }
 
 TEST(HeaderFixup, OnlyHeadersGetFieldsAppended) {
-  const std::string added = std::string(kDate) + kMessageId +
-                            "From: <alice@example.org>\r\n";
+  const std::string added =
+      std::string(kDate) + kMessageId + "From: <alice@example.org>\r\n";
   EXPECT_EQ(RunAllSplits(Options(), "Subject: x\r\n").out,
             "Subject: x\r\n" + added);
   EXPECT_EQ(RunAllSplits(Options(), "Subject: x\r\n folded").out,
@@ -170,10 +171,9 @@ TEST(HeaderFixup, RemovesBccWithContinuationLines) {
                                "Subject: hello\r\n") +
                        kDate + kMessageId + "\r\nBcc: in the body stays\r\n");
   EXPECT_EQ(r.recipients,
-            (std::vector<std::string>{"bob@example.net", "secret1@example.com",
-                                      "secret2@example.com",
-                                      "secret3@example.com",
-                                      "secret4@example.com"}));
+            (std::vector<std::string>{
+                "bob@example.net", "secret1@example.com", "secret2@example.com",
+                "secret3@example.com", "secret4@example.com"}));
 }
 
 TEST(HeaderFixup, BccKeptWithoutRemoveBcc) {
@@ -252,7 +252,8 @@ TEST(HeaderFixup, LongFieldPassesUnchangedAndLaterFieldsAreStillSeen) {
   const std::size_t bcc = expected.find("Bcc: ");
   expected.erase(bcc, expected.find("Date: ") - bcc);
   const std::size_t end = expected.find("\r\n\r\n") + 2;
-  expected.insert(end, std::string(kMessageId) + "From: <alice@example.org>\r\n");
+  expected.insert(end,
+                  std::string(kMessageId) + "From: <alice@example.org>\r\n");
   EXPECT_EQ(r.out, expected);
   EXPECT_EQ(r.recipients, std::vector<std::string>{"after@example.org"});
 }
@@ -260,8 +261,8 @@ TEST(HeaderFixup, LongFieldPassesUnchangedAndLaterFieldsAreStillSeen) {
 TEST(HeaderFixup, LongLineWithoutEndInOneChunk) {
   std::string in = "X-Long: " + std::string(200 * 1024, 'z');
   Result r = RunAllSplits(Options(), in, 65537);
-  EXPECT_EQ(r.out, in + "\r\n" + kDate + kMessageId +
-                       "From: <alice@example.org>\r\n");
+  EXPECT_EQ(r.out,
+            in + "\r\n" + kDate + kMessageId + "From: <alice@example.org>\r\n");
 }
 
 TEST(HeaderFixup, WithoutQueueIdAMessageIdIsStillMade) {

@@ -1,0 +1,134 @@
+// tools/sendmail/daemon_mode.cpp — `sendmail -bd [-q30m]`: the SMTP
+// daemon in the foreground (systemd style) with its queue runner.
+//
+//   1. config -> router, queue, maildrops, aliases, auth db, runner;
+//   2. bind smtpd_listen, print "sendmail: listening on <addr>" per socket;
+//   3. become run_as (when root and run_as is set);
+//   4. start the runner (every -q interval, else queue_run_interval), the
+//      inotify watch of queue_dir/msg (command-line submissions) and
+//      serve; mail accepted over SMTP is kicked at once (on_queued), ETRN
+//      starts a run for its domain;
+//   5. SIGTERM / SIGINT (handled by the server): stop accepting, let
+//      sessions and deliveries in progress finish, exit 0.
+//
+// EXIT STATUS
+//   0 after a signal; 64 / 78 configuration; 69 cannot listen; 71 / 77
+//   privileges or files; 73 queue folder.
+
+#include <syslog.h>
+
+#include <cstdio>
+
+#include "fmt/format.h"
+#include "tools/common/exit_codes.h"
+#include "tools/common/privileges.h"
+#include "tools/sendmail/modes.h"
+#include "tools/sendmail/queue_watch.h"
+#include "tools/sendmail/setup.h"
+
+namespace posthorn::tools {
+
+int RunDaemon(const SendmailFlags& flags, const Config& config) {
+  auto logger = MakeLogger(config, /*to_stderr=*/true);
+  if (!logger.ok()) {
+    return Report(flags, {kExitCantCreat,
+                          fmt::format("mail_log: {}",
+                                      StatusText(logger.status()))});
+  }
+  Logger* log = logger->get();
+  const mta::LogFunction log_fn = LogTo(log);
+
+  std::unique_ptr<mta::Router> router;
+  mta::NetworkList trusted;
+  Stores stores;
+  Delivery delivery;
+  std::optional<Failure> failure = MakeRouter(config, &router);
+  if (!failure) failure = MakeTrustedNetworks(config, &trusted);
+  if (!failure) failure = OpenQueue(config, &stores);
+  if (!failure) failure = OpenMailstore(config, &stores);
+  if (!failure) failure = OpenAliases(config, &stores);
+  if (!failure) failure = OpenAuthDbIfPresent(config, &stores);
+  if (!failure) {
+    failure = MakeDelivery(
+        config, stores, *router, log_fn,
+        flags.queue_interval.value_or(config.queue_run_interval), &delivery);
+  }
+  net::SmtpServerOptions server_options;
+  if (!failure) failure = MakeServerOptions(config, stores, log,
+                                            &server_options);
+  if (failure) return Report(flags, *failure, log);
+  for (const std::string& warning : stores.aliases->warnings()) {
+    log->Log(LOG_WARNING, warning);
+  }
+
+  mta::QueueRunner* runner = delivery.runner.get();
+  // New mail (SMTP and command line) is kicked by the queue watch, once
+  // its writer let go of it. Kicks before runner->Start() are ignored;
+  // Start()'s first scan covers them.
+  std::unique_ptr<QueueWatch> watch;
+  store::Queue* queue = stores.queue.get();
+  auto started = QueueWatch::Start(
+      fmt::format("{}/msg", config.queue_dir),
+      [queue](const std::string& id) {
+        auto lease = queue->Lease(id);  // released at once
+        if (lease.ok()) return Readiness::kReady;
+        return store::IsInUse(lease.status()) ? Readiness::kBusy
+                                              : Readiness::kGone;
+      },
+      [runner](const std::string& id) { runner->Kick(id); });
+  if (started.ok()) {
+    watch = *std::move(started);
+  } else {
+    log->Log(LOG_WARNING,
+             fmt::format("no queue watch ({}): command-line mail waits for "
+                         "the next queue run",
+                         StatusText(started.status())));
+  }
+  const bool watching = watch != nullptr;
+  auto handler = MakeHandler(
+      config, stores, *router, trusted, /*local_submission=*/false, log_fn,
+      [runner, watching](const std::string& id) {
+        if (!watching) runner->Kick(id);  // else the watch kicks it
+      },
+      [runner](const std::string& domain) { runner->RunForDomain(domain); });
+  if (!handler.ok()) {
+    return Report(flags, {kExitSoftware, StatusText(handler.status())}, log);
+  }
+
+  auto server = net::SmtpServer::Create(std::move(server_options),
+                                        handler->get());
+  if (!server.ok()) {
+    const absl::Status& s = server.status();
+    const int code = absl::IsPermissionDenied(s) ? kExitNoPerm
+                     : absl::IsInvalidArgument(s) ? kExitConfig
+                                                  : kExitUnavailable;
+    return Report(flags, {code, fmt::format("cannot start: {}",
+                                            StatusText(s))},
+                  log);
+  }
+  for (const std::string& endpoint : (*server)->local_endpoints()) {
+    fmt::print(stderr, "sendmail: listening on {}\n", endpoint);
+    log->Log(LOG_INFO, fmt::format("listening on {}", endpoint));
+  }
+  std::fflush(stderr);
+  if (absl::Status s = DropPrivileges(config.run_as); !s.ok()) {
+    return Report(flags, {absl::IsNotFound(s) ? kExitConfig : kExitOsErr,
+                          StatusText(s)},
+                  log);
+  }
+
+  runner->Start();
+  absl::Status ran = (*server)->Run();
+  log->Log(LOG_INFO, "stopping: waiting for deliveries in progress");
+  if (watch) watch->Stop();
+  runner->Stop();
+  if (!ran.ok()) {
+    return Report(flags, {kExitUnavailable,
+                          fmt::format("stopped: {}", StatusText(ran))},
+                  log);
+  }
+  log->Log(LOG_INFO, "stopped");
+  return kExitOk;
+}
+
+}  // namespace posthorn::tools

@@ -1,0 +1,142 @@
+// tools/sendmail/store_setup.cpp — the queue, maildrops, aliases, the auth
+// database and the HELP text, opened from posthorn.conf.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "fmt/format.h"
+#include "posthorn/store/maildir.h"
+#include "posthorn/store/mbox.h"
+#include "tools/common/exit_codes.h"
+#include "tools/sendmail/setup.h"
+
+namespace posthorn::tools {
+namespace {
+
+// HELP text: a few screens at most, each line short enough for a reply.
+constexpr std::size_t kMaxHelpBytes = 64 * 1024;
+constexpr std::size_t kMaxHelpLines = 200;
+constexpr std::size_t kMaxHelpLineBytes = 400;
+
+}  // namespace
+
+std::optional<Failure> OpenQueue(const Config& config, Stores* stores) {
+  store::FileQueueOptions options;
+  options.dir = config.queue_dir;
+  auto queue = store::MakeFileQueue(options);
+  if (!queue.ok()) {
+    const absl::Status& s = queue.status();
+    const int code = absl::IsPermissionDenied(s) || absl::IsNotFound(s)
+                         ? kExitCantCreat
+                         : kExitTempFail;
+    return Failure{code, fmt::format("queue_dir {}: {}", config.queue_dir,
+                                     StatusText(s))};
+  }
+  stores->queue = *std::move(queue);
+  return std::nullopt;
+}
+
+std::optional<Failure> OpenMailstore(const Config& config, Stores* stores) {
+  absl::StatusOr<std::unique_ptr<store::Mailstore>> mailstore;
+  if (config.mailbox_format == MailboxFormat::kMaildir) {
+    store::MaildirStoreOptions options;
+    options.root_dir = config.spool_dir;
+    options.hostname = config.hostname;
+    mailstore = store::MakeMaildirStore(options);
+  } else {
+    store::MboxStoreOptions options;
+    options.spool_dir = config.spool_dir;
+    mailstore = store::MakeMboxStore(options);
+  }
+  if (!mailstore.ok()) {
+    const absl::Status& s = mailstore.status();
+    const int code = absl::IsPermissionDenied(s) ? kExitNoPerm
+                     : absl::IsNotFound(s) || absl::IsInvalidArgument(s)
+                         ? kExitConfig
+                         : kExitUnavailable;
+    return Failure{code, fmt::format("spool_dir {}: {}", config.spool_dir,
+                                     StatusText(s))};
+  }
+  stores->mailstore = *std::move(mailstore);
+  return std::nullopt;
+}
+
+std::optional<Failure> OpenAliases(const Config& config, Stores* stores) {
+  auto table = store::OpenAliasTable(config.alias_file);
+  if (!table.ok()) {
+    const absl::Status& s = table.status();
+    return Failure{absl::IsPermissionDenied(s) ? kExitNoPerm : kExitConfig,
+                   fmt::format("alias_file {}: {}", config.alias_file,
+                               StatusText(s))};
+  }
+  stores->aliases = *std::move(table);
+  return std::nullopt;
+}
+
+std::optional<Failure> OpenAuthDbIfPresent(const Config& config,
+                                           Stores* stores) {
+  stores->auth_db.reset();
+  struct stat st;
+  if (config.auth_db.empty() ||
+      (::stat(config.auth_db.c_str(), &st) != 0 && errno == ENOENT)) {
+    return std::nullopt;
+  }
+  auto db = store::OpenAuthDb(config.auth_db, /*writable=*/false);
+  if (!db.ok()) {
+    const absl::Status& s = db.status();
+    if (absl::IsNotFound(s)) return std::nullopt;  // removed meanwhile
+    return Failure{absl::IsPermissionDenied(s) ? kExitNoPerm
+                   : absl::IsDataLoss(s)       ? kExitDataErr
+                                               : kExitUnavailable,
+                   fmt::format("auth_db {}", StatusText(s))};
+  }
+  stores->auth_db = *std::move(db);
+  return std::nullopt;
+}
+
+std::vector<std::string> ReadHelpLines(const Config& config, Logger* log) {
+  std::vector<std::string> lines;
+  if (config.help_file.empty()) return lines;
+  const int fd = ::open(config.help_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT && log != nullptr) {
+      log->Log(LOG_WARNING,
+               StatusText(StatusFromErrno(errno, config.help_file)));
+    }
+    return lines;  // the built-in text
+  }
+  std::string text;
+  char buffer[8192];
+  while (text.size() < kMaxHelpBytes) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (text.size() > kMaxHelpBytes) text.resize(kMaxHelpBytes);
+  std::string_view rest = text;
+  while (!rest.empty() && lines.size() < kMaxHelpLines) {
+    const std::size_t end = rest.find('\n');
+    std::string line(rest.substr(0, end));
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    // Control bytes (sendmail.hf separates its tags with TABs) become
+    // spaces: a reply line carries printable text only.
+    for (char& c : line) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (line.size() > kMaxHelpLineBytes) line.resize(kMaxHelpLineBytes);
+    lines.push_back(std::move(line));
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+}  // namespace posthorn::tools
