@@ -23,6 +23,7 @@
 #ifndef POSTHORN_MTA_LOCAL_DELIVERY_H_
 #define POSTHORN_MTA_LOCAL_DELIVERY_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
