@@ -23,10 +23,14 @@ What is here:
     dies by SIGKILL on demand; any sanitizer report fails the test;
   - strip_received_fields(): the message without the Received: fields the
     MTAs put on top;
-  - Dnsmasq: a dnsmasq on a loopback UDP port serving MX / A records.
+  - Dnsmasq: a dnsmasq serving MX / A records for *.test only, on port
+    53 of a loopback address of its own (127.53.x.y; posthorn.conf's
+    dns_servers takes no port), or on a free port when not root;
+  - dead_dns_server(): a dns_servers value where nothing answers (the
+    default of every Instance, so no test ever asks the host's resolver).
 
-All traffic stays on 127.0.0.1 (and 127.0.0.2 as a client source
-address); every wait is bounded.
+All traffic stays on the loopback (127.0.0.1; 127.0.0.2 as an untrusted
+client source address; 127.53.x.y for dnsmasq); every wait is bounded.
 """
 
 import email
@@ -374,9 +378,13 @@ class Instance:
         self.daemons = []
         self._popper = None
         self._cleaned = False
-        for name, secret in (users or {}).items():
-            self.add_user(name, secret)
-        self.newaliases()
+        try:
+            for name, secret in (users or {}).items():
+                self.add_user(name, secret)
+            self.newaliases()
+        except BaseException:
+            self.cleanup()  # no folder left behind by a failed set-up
+            raise
 
     @property
     def settings(self):

@@ -281,6 +281,26 @@ class SendmailCliTest(unittest.TestCase):
         self.assertIn(b'Message-ID: <', box)
         self.assertNotIn(b'after the dot', box)  # a lone "." ended it
 
+    def test_mail_log_gets_the_delivery_lines(self):
+        conf = self.write_conf('mail_log = mail.log\n', name='log.conf')
+        r = self.run_as('sendmail', ['-C', conf, '-odi', 'alice'],
+                        stdin=MESSAGE)
+        self.assertEqual((r.returncode, r.stderr), (0, b''))
+        with open(os.path.join(self.dir, 'mail.log')) as f:
+            log = f.read()
+        self.assertRegex(log, r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d sendmail\[\d+\]: '
+                              r'\w+: to=<alice>, relay=local, .*status=sent')
+        # A log file that cannot be opened does not stop a submission.
+        os.remove(os.path.join(self.dir, 'mail.log'))
+        os.symlink('/dev/null', os.path.join(self.dir, 'mail.log'))
+        r = self.run_as('sendmail', ['-C', conf, '-odq', 'alice'],
+                        stdin=MESSAGE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # ...but it stops the daemon (exit 73).
+        r = self.run_as('sendmail', ['-C', conf, '-bd'])
+        self.assertEqual(r.returncode, 73, r.stderr)
+        self.assertIn(b'mail_log', r.stderr)
+
     def test_dash_i_keeps_lone_dots(self):
         r = self.sm('-odi', '-i', 'alice', stdin=MESSAGE + b'.\nafter\n')
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -329,7 +349,37 @@ class SendmailCliTest(unittest.TestCase):
         self.assertEqual(unknown.returncode, EX_NOUSER)
         self.assertIn(b'nosuchuser... User unknown', unknown.stdout)
 
+    def test_background_delivery_is_the_default(self):
+        r = self.sm('alice', stdin=b'Subject: odb\n\nx\n')
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b'', b''))
+        # The detached child delivers and removes it from the queue.
+        self.assertTrue(wait_for(lambda: b'Subject: odb' in self.mbox('alice')))
+        self.assertTrue(wait_for(lambda: self.queued_ids() == []))
+
+    def test_dsn_flags_are_recorded_in_the_envelope(self):
+        r = self.sm('-odq', '-N', 'success,delay', '-R', 'hdrs', '-V',
+                    'env-42', 'alice', stdin=MESSAGE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        (qid,) = self.queued_ids()
+        with open(os.path.join(self.queue, 'msg', qid + '.env')) as f:
+            envelope = f.read()
+        self.assertIn('env-42', envelope)
+        self.assertIn('hdrs', envelope)
+
     # --- queue runs --------------------------------------------------------
+
+    def test_periodic_runner_in_the_foreground(self):
+        self.sm('-odq', 'alice', stdin=b'Subject: periodic\n\nx\n')
+        proc = subprocess.Popen([SENDMAIL, '-C', self.conf, '-q1h'],
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=clean_env())
+        self.procs.append(proc)
+        # The first scan runs at start.
+        self.assertTrue(wait_for(lambda: b'periodic' in self.mbox('alice')))
+        self.assertTrue(wait_for(lambda: self.queued_ids() == []))
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=60), 0)
 
     def test_queue_runs_once_by_domain_and_by_id(self):
         self.sm('-odq', 'alice', stdin=b'Subject: one\n\n1\n')
@@ -445,6 +495,29 @@ class SendmailCliTest(unittest.TestCase):
         self.assertRegex(log, r'sendmail\[\d+\]: \w+: to=<alice@test\.example>, '
                               r'relay=local, .*status=sent')
         self.assertIn('stopped', log)
+
+    def test_daemon_follows_newaliases(self):
+        self.assertEqual(self.sm('-bi').returncode, 0)
+        proc, port = self.start_daemon()
+        with open(os.path.join(self.dir, 'aliases'), 'a') as f:
+            f.write('team: bob\n')
+        self.assertEqual(self.sm('-bi').returncode, 0)
+
+        def team_accepted():
+            with smtplib.SMTP('127.0.0.1', port, timeout=30) as client:
+                client.ehlo('client.test')
+                client.mail('x@example.org')
+                code, _ = client.rcpt('team@test.example')
+                if code != 250:
+                    return False
+                client.data(b'Subject: to the team\r\n\r\nhi\r\n')
+                return True
+
+        self.assertTrue(wait_for(team_accepted, seconds=20))
+        self.assertTrue(wait_for(lambda: b'to the team' in self.mbox('bob')))
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=60), 0)
+        self.assertIn(b'aliases reloaded', proc.stderr.read())
 
     def test_daemon_refuses_a_busy_port(self):
         with socket.socket() as busy:

@@ -9,13 +9,19 @@
 #include <cerrno>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "fmt/format.h"
 #include "tools/common/exit_codes.h"
 
 namespace posthorn::tools {
+namespace {
 
-absl::Status DropPrivileges(const std::string& user) {
-  if (user.empty() || ::geteuid() != 0) return absl::OkStatus();
+struct Ids {
+  uid_t uid;
+  gid_t gid;
+};
+
+absl::StatusOr<Ids> LookUp(const std::string& user) {
   struct passwd entry;
   struct passwd* found = nullptr;
   std::vector<char> buffer(16384);
@@ -26,8 +32,30 @@ absl::Status DropPrivileges(const std::string& user) {
     return absl::NotFoundError(
         fmt::format("run_as user \"{}\" does not exist", user));
   }
-  const uid_t uid = entry.pw_uid;
-  const gid_t gid = entry.pw_gid;
+  return Ids{entry.pw_uid, entry.pw_gid};
+}
+
+}  // namespace
+
+absl::Status GiveToUser(const std::vector<std::string>& paths,
+                        const std::string& user) {
+  if (user.empty() || ::geteuid() != 0) return absl::OkStatus();
+  absl::StatusOr<Ids> ids = LookUp(user);
+  if (!ids.ok()) return ids.status();
+  for (const std::string& path : paths) {
+    if (::lchown(path.c_str(), ids->uid, ids->gid) != 0 && errno != ENOENT) {
+      return StatusFromErrno(errno, fmt::format("chown {}", path));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DropPrivileges(const std::string& user) {
+  if (user.empty() || ::geteuid() != 0) return absl::OkStatus();
+  absl::StatusOr<Ids> ids = LookUp(user);
+  if (!ids.ok()) return ids.status();
+  const uid_t uid = ids->uid;
+  const gid_t gid = ids->gid;
   // Groups first: after setuid the process may no longer change them.
   if (::initgroups(user.c_str(), gid) != 0) {
     return StatusFromErrno(errno, "initgroups");

@@ -15,6 +15,7 @@
 #define POSTHORN_TOOLS_COMMON_PRIVILEGES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -23,6 +24,13 @@ namespace posthorn::tools {
 // NotFound: no such user. Internal / the errno's code: a call failed or
 // root could be regained.
 absl::Status DropPrivileges(const std::string& user);
+
+// Before DropPrivileges: gives `paths` (folders the process created as
+// root and must keep writing, e.g. the queue's) to `user` and its group.
+// No-op when not root or `user` is empty; missing paths are skipped;
+// symlinks are not followed.
+absl::Status GiveToUser(const std::vector<std::string>& paths,
+                        const std::string& user);
 
 }  // namespace posthorn::tools
 

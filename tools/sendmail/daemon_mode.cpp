@@ -1,7 +1,8 @@
 // tools/sendmail/daemon_mode.cpp — `sendmail -bd [-q30m]`: the SMTP
 // daemon in the foreground (systemd style) with its queue runner.
 //
-//   1. config -> router, queue, maildrops, aliases, auth db, runner;
+//   1. config -> router, queue, maildrops, aliases (reopened after
+//      newaliases), auth db, runner;
 //   2. bind smtpd_listen, print "sendmail: listening on <addr>" per socket;
 //   3. become run_as (when root and run_as is set);
 //   4. start the runner (every -q interval, else queue_run_interval), the
@@ -29,7 +30,8 @@
 namespace posthorn::tools {
 
 int RunDaemon(const SendmailFlags& flags, const Config& config) {
-  auto logger = MakeLogger(config, /*to_stderr=*/true);
+  auto logger = MakeLogger(config, /*to_stderr=*/true,
+                           /*mail_log_required=*/true);
   if (!logger.ok()) {
     return Report(flags, {kExitCantCreat,
                           fmt::format("mail_log: {}",
@@ -46,7 +48,7 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
   if (!failure) failure = MakeTrustedNetworks(config, &trusted);
   if (!failure) failure = OpenQueue(config, &stores);
   if (!failure) failure = OpenMailstore(config, &stores);
-  if (!failure) failure = OpenAliases(config, &stores);
+  if (!failure) failure = OpenReloadingAliases(config, &stores, log_fn);
   if (!failure) failure = OpenAuthDbIfPresent(config, &stores);
   if (!failure) {
     failure = MakeDelivery(
@@ -111,6 +113,17 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
     log->Log(LOG_INFO, fmt::format("listening on {}", endpoint));
   }
   std::fflush(stderr);
+  // The queue's folders were made (when missing) as root above.
+  const std::string& q = config.queue_dir;
+  absl::Status handed = GiveToUser(
+      {q, q + "/tmp", q + "/msg", q + "/corrupt", q + "/.hoststat",
+       q + "/.mailstats", q + "/.mailstats.lock"},
+      config.run_as);
+  if (!handed.ok()) {
+    return Report(flags, {absl::IsNotFound(handed) ? kExitConfig : kExitOsErr,
+                          StatusText(handed)},
+                  log);
+  }
   if (absl::Status s = DropPrivileges(config.run_as); !s.ok()) {
     return Report(flags, {absl::IsNotFound(s) ? kExitConfig : kExitOsErr,
                           StatusText(s)},

@@ -34,12 +34,18 @@ int Report(const SendmailFlags& flags, const Failure& failure, Logger* log) {
 }
 
 absl::StatusOr<std::unique_ptr<Logger>> MakeLogger(const Config& config,
-                                                   bool to_stderr) {
+                                                   bool to_stderr,
+                                                   bool mail_log_required) {
   LoggerOptions options;
   options.ident = "sendmail";
   options.facility = LOG_MAIL;
   options.trace_path = config.mail_log;
   options.to_stderr = to_stderr;
+  auto logger = Logger::Create(options);
+  if (logger.ok() || mail_log_required || config.mail_log.empty()) {
+    return logger;
+  }
+  options.trace_path.clear();
   return Logger::Create(std::move(options));
 }
 

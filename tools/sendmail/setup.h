@@ -61,8 +61,11 @@ int Report(const SendmailFlags& flags, const Failure& failure,
 
 // --- log_setup.cpp
 // syslog (mail, "sendmail") plus mail_log; stderr when `to_stderr`.
-absl::StatusOr<std::unique_ptr<Logger>> MakeLogger(const Config& config,
-                                                   bool to_stderr);
+// Only the daemon insists on mail_log (`mail_log_required`): a user who
+// submits mail usually cannot open the MTA's log file, and that must not
+// stop the submission (syslog still gets the lines).
+absl::StatusOr<std::unique_ptr<Logger>> MakeLogger(
+    const Config& config, bool to_stderr, bool mail_log_required = false);
 mta::LogFunction LogTo(Logger* logger);
 
 // --- routing_setup.cpp
@@ -82,6 +85,11 @@ struct Stores {
 std::optional<Failure> OpenQueue(const Config& config, Stores* stores);
 std::optional<Failure> OpenMailstore(const Config& config, Stores* stores);
 std::optional<Failure> OpenAliases(const Config& config, Stores* stores);
+// The daemon's: reopened when newaliases replaced the database
+// (alias_reload.h); reloads are logged through `log`.
+std::optional<Failure> OpenReloadingAliases(const Config& config,
+                                            Stores* stores,
+                                            mta::LogFunction log);
 // The auth database when auth_db names an existing file; else none.
 std::optional<Failure> OpenAuthDbIfPresent(const Config& config,
                                            Stores* stores);

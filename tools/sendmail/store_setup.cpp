@@ -14,6 +14,7 @@
 #include "posthorn/store/maildir.h"
 #include "posthorn/store/mbox.h"
 #include "tools/common/exit_codes.h"
+#include "tools/sendmail/alias_reload.h"
 #include "tools/sendmail/setup.h"
 
 namespace posthorn::tools {
@@ -67,14 +68,29 @@ std::optional<Failure> OpenMailstore(const Config& config, Stores* stores) {
   return std::nullopt;
 }
 
+namespace {
+
+std::optional<Failure> AliasFailure(const Config& config,
+                                    const absl::Status& s) {
+  return Failure{absl::IsPermissionDenied(s) ? kExitNoPerm : kExitConfig,
+                 fmt::format("alias_file {}: {}", config.alias_file,
+                             StatusText(s))};
+}
+
+}  // namespace
+
+std::optional<Failure> OpenReloadingAliases(const Config& config,
+                                            Stores* stores,
+                                            mta::LogFunction log) {
+  auto table = OpenReloadingAliasTable(config.alias_file, std::move(log));
+  if (!table.ok()) return AliasFailure(config, table.status());
+  stores->aliases = *std::move(table);
+  return std::nullopt;
+}
+
 std::optional<Failure> OpenAliases(const Config& config, Stores* stores) {
   auto table = store::OpenAliasTable(config.alias_file);
-  if (!table.ok()) {
-    const absl::Status& s = table.status();
-    return Failure{absl::IsPermissionDenied(s) ? kExitNoPerm : kExitConfig,
-                   fmt::format("alias_file {}: {}", config.alias_file,
-                               StatusText(s))};
-  }
+  if (!table.ok()) return AliasFailure(config, table.status());
   stores->aliases = *std::move(table);
   return std::nullopt;
 }
