@@ -59,7 +59,8 @@ absl::StatusOr<NetworkList> NetworkList::Parse(
       std::string_view digits = std::string_view(text).substr(slash + 1);
       auto [end, error] =
           std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-      if (digits.empty() || error != std::errc() ||
+      if (digits.empty() || digits.front() < '0' || digits.front() > '9' ||
+          error != std::errc() ||
           end != digits.data() + digits.size()) {
         return absl::InvalidArgumentError(
             fmt::format("network \"{}\": bad prefix length", text));
