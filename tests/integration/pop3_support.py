@@ -5,8 +5,9 @@ What is here:
     real programs, from the command line (--popper PATH, --popauth PATH,
     removed from sys.argv so unittest does not see them) or from the
     environment (POPPER, POPAUTH);
-  - make_cert(): a throw-away self-signed certificate made with the openssl
-    command line, once per process;
+  - make_cert(), insecure_context(), verifying_context(), crlf(),
+    check_sanitizers(), split_endpoint(), wait_until(): from
+    support_common.py (shared with smtp_support.py and mta_support.py);
   - Instance: a temporary instance folder with its posthorn.conf, spool,
     auth database (users made with the real popauth, secret on stdin) and
     bulletin folder; it writes maildrops the way other mail programs do
@@ -22,7 +23,6 @@ What is here:
 All traffic stays on 127.0.0.1; every wait is bounded.
 """
 
-import atexit
 import base64
 import fcntl
 import hashlib
@@ -30,14 +30,16 @@ import os
 import re
 import select
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
-import threading
 import time
+
+import support_common as common
+from support_common import (check_sanitizers, crlf, insecure_context,
+                            make_cert, split_endpoint, verifying_context,
+                            wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -52,34 +54,18 @@ _paths = {"popper": os.environ.get("POPPER", ""),
 
 def parse_argv():
     """Takes --popper PATH / --popauth PATH out of sys.argv."""
-    args = sys.argv[1:]
-    rest = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("--popper", "--popauth") and i + 1 < len(args):
-            _paths[a[2:]] = os.path.abspath(args[i + 1])
-            i += 2
-            continue
-        rest.append(a)
-        i += 1
-    sys.argv[1:] = rest
+    common.take_path_options(_paths, {"--popper": "popper",
+                                      "--popauth": "popauth"})
 
 
 def popper_binary():
-    path = _paths["popper"]
-    if not path or not os.access(path, os.X_OK):
-        raise AssertionError("popper not given or not executable: %r "
-                             "(use --popper PATH)" % path)
-    return path
+    return common.require_executable(_paths["popper"], "popper",
+                                     "--popper PATH")
 
 
 def popauth_binary():
-    path = _paths["popauth"]
-    if not path or not os.access(path, os.X_OK):
-        raise AssertionError("popauth not given or not executable: %r "
-                             "(use --popauth PATH)" % path)
-    return path
+    return common.require_executable(_paths["popauth"], "popauth",
+                                     "--popauth PATH")
 
 
 def testdata(*parts):
@@ -90,64 +76,11 @@ def testdata(*parts):
 
 
 def main():
-    import unittest
-    parse_argv()
-    unittest.main()
-
-
-# ---------------------------------------------------------------------------
-# Certificates
-
-_cert_dir = None
-_cert_lock = threading.Lock()
-
-
-def make_cert():
-    """Returns (cert_file, key_file), generated once per process."""
-    global _cert_dir
-    with _cert_lock:
-        if _cert_dir is None:
-            d = tempfile.mkdtemp(prefix="posthorn-pop3-cert-")
-            atexit.register(shutil.rmtree, d, True)
-            subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                 "-subj", "/CN=localhost", "-days", "1",
-                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                 "-keyout", os.path.join(d, "key.pem"),
-                 "-out", os.path.join(d, "cert.pem")],
-                check=True, capture_output=True, timeout=60)
-            _cert_dir = d
-        return (os.path.join(_cert_dir, "cert.pem"),
-                os.path.join(_cert_dir, "key.pem"))
-
-
-def insecure_context():
-    """Client context that accepts the self-signed test certificate."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def verifying_context():
-    """Client context that trusts exactly the test certificate."""
-    cert, _ = make_cert()
-    context = ssl.create_default_context(cafile=cert)
-    context.check_hostname = True
-    return context
+    common.run_main(parse_argv)
 
 
 # ---------------------------------------------------------------------------
 # Messages
-
-def crlf(data):
-    """What popper sends for a stored message: LF (not after CR) becomes
-    CRLF, and a last line without a line end gets one."""
-    data = re.sub(rb"(?<!\r)\n", b"\r\n", data)
-    if data and not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data
-
 
 def lf(data):
     """The on-disk form of both stores: CRLF becomes LF, a final LF."""
@@ -467,35 +400,16 @@ class Instance:
 # ---------------------------------------------------------------------------
 # The real popper as a daemon
 
-# What AddressSanitizer, LeakSanitizer and UBSan print: any of it fails.
-_SANITIZER_RE = re.compile(rb"ERROR: (Address|Leak)Sanitizer|"
-                           rb"runtime error: |SUMMARY: \w+Sanitizer")
+_LISTEN_RE = common.listening_re("popper: ")
 
 
-def check_sanitizers(stderr, what):
-    m = _SANITIZER_RE.search(stderr or b"")
-    if m:
-        start = max(0, m.start() - 200)
-        raise AssertionError("%s: sanitizer report:\n%s" %
-                             (what, stderr[start:start + 4000].decode(
-                                 "utf-8", "replace")))
-
-
-_LISTEN_RE = re.compile(r"popper: listening on (\S+)")
-
-
-def split_endpoint(endpoint):
-    """'127.0.0.1:110' -> ('127.0.0.1', 110); '[::1]:110' -> ('::1', 110)."""
-    host, _, port = endpoint.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, int(port)
-
-
-class Popper:
+class Popper(common.ServerProcess):
     """popper -C conf ARGS -l ... -L ...; stop() always ends it."""
 
+    STOP_TIMEOUT = STOP_TIMEOUT
+
     def __init__(self, instance, args, listen, tls_listen):
+        super().__init__()
         self.instance = instance
         self.args = [popper_binary(), "-C", instance.conf_path] + args
         for e in listen:
@@ -504,26 +418,20 @@ class Popper:
             self.args += ["-L", e]
         self.expected = len(listen) + len(tls_listen)
         self.n_plain = len(listen)
-        self.proc = None
-        self.endpoints = []
         fd, self.stderr_path = tempfile.mkstemp(prefix="popper-stderr-",
                                                 dir=instance.dir)
         os.close(fd)
-        self.returncode = None
 
     def start(self):
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
                                          stderr=err, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            found = _LISTEN_RE.findall(self.stderr_text())
-            if len(found) >= self.expected:
-                self.endpoints = [split_endpoint(e) for e in found]
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
+        found = common.wait_listening(self.proc, self.stderr_text,
+                                      _LISTEN_RE, self.expected,
+                                      START_TIMEOUT)
+        if found is not None:
+            self.endpoints = found
+            return self
         self.stop(check=False)
         raise AssertionError("popper did not start: %s\n%s" %
                              (self.args, self.stderr_text()))
@@ -535,10 +443,6 @@ class Popper:
         except OSError:
             return ""
 
-    @property
-    def port(self):
-        return self.endpoints[0][1]
-
     def tls_port(self):
         """The implicit-TLS port: the endpoint that does not greet."""
         if self.n_plain == 0:
@@ -549,29 +453,6 @@ class Popper:
                 if not ready:
                     return port
         raise AssertionError("no endpoint waits for a TLS handshake")
-
-    def pid(self):
-        return self.proc.pid
-
-    def terminate(self, timeout=STOP_TIMEOUT):
-        """SIGTERM and the exit status (None when it had to be killed)."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=timeout)
-                return None
-        self.returncode = self.proc.returncode
-        return self.returncode
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=STOP_TIMEOUT)
 
     def stop(self, check=True):
         """Ends the daemon (SIGTERM, then SIGKILL); fails on a sanitizer

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <string>
 
+#include "fmt/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/common/logging.h"
@@ -371,6 +372,28 @@ TEST(ConfigTest, EnumsAndAddressesAreChecked) {
   EXPECT_THAT(ParseError("dns_servers = 10.0.0.0/8\n"), HasSubstr(":1: "));
   EXPECT_THAT(ParseError("run_as = ../root\n"), HasSubstr(":1: run_as"));
   EXPECT_THAT(ParseError("hostname = a b\n"), HasSubstr(":1: hostname"));
+}
+
+// dns_servers takes what mta::MakeAresResolver takes (include/posthorn/
+// mta/dns.h): an address, with a port when it is IPv4 or in brackets.
+TEST(ConfigTest, DnsServersTakeTheResolversForms) {
+  const Config c = MustParse(
+      "dns_servers = 127.0.0.1, 127.0.0.1:5353, [::1]:53, ::1, "
+      "[2001:db8::1], [127.0.0.1]:53\n");
+  EXPECT_THAT(c.dns_servers,
+              ElementsAre("127.0.0.1", "127.0.0.1:5353", "[::1]:53", "::1",
+                          "[2001:db8::1]", "[127.0.0.1]:53"));
+  for (const char* bad : {"[::1", "[::1]x", "1.2.3.4:", "1.2.3.4:70000",
+                          "1.2.3.4:0", "1.2.3.4:x", "host.example",
+                          "[1.2.3]:53", "[::1]:", "10.0.0.0/8", "[]:53"}) {
+    EXPECT_THAT(ParseError(fmt::format("dns_servers = {}\n", bad)),
+                HasSubstr(fmt::format(":1: dns_servers: bad DNS server \"{}\"",
+                                      bad)))
+        << bad;
+  }
+  std::string many = "dns_servers =";
+  for (int i = 1; i <= 17; ++i) many += fmt::format(" 192.0.2.{}", i);
+  EXPECT_THAT(ParseError(many + "\n"), HasSubstr("too many DNS servers"));
 }
 
 TEST(ConfigTest, RelativePathsAreTakenFromTheFilesFolder) {

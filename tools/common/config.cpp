@@ -155,15 +155,13 @@ constexpr KeySpec kKeys[] = {
     {"dns_servers",
      [](Config& c, std::string_view v, std::string_view) {
        std::vector<std::string> items = cv::SplitList(v);
+       if (items.size() > cv::kMaxDnsServers) {
+         return absl::InvalidArgumentError(
+             fmt::format("too many DNS servers ({}, at most {})",
+                         items.size(), cv::kMaxDnsServers));
+       }
        for (const std::string& item : items) {
-         if (item.find('/') != std::string::npos) {
-           return absl::InvalidArgumentError(
-               fmt::format("bad DNS server \"{}\" (an address)", item));
-         }
-         if (absl::Status s = cv::CheckNetwork(item); !s.ok()) {
-           return absl::InvalidArgumentError(
-               fmt::format("bad DNS server \"{}\" (an address)", item));
-         }
+         if (absl::Status s = cv::CheckDnsServer(item); !s.ok()) return s;
        }
        c.dns_servers = std::move(items);
        return absl::OkStatus();

@@ -4,6 +4,7 @@
 #include "tools/common/config_values.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <array>
 #include <cctype>
@@ -110,6 +111,49 @@ std::string ResolvePath(std::string_view text, std::string_view dir) {
 absl::Status CheckEndpoint(std::string_view text) {
   auto parsed = net::ParseEndpoint(text);
   return parsed.ok() ? absl::OkStatus() : parsed.status();
+}
+
+absl::Status CheckDnsServer(std::string_view text) {
+  const auto bad = [text](std::string_view why) {
+    return Invalid(fmt::format("bad DNS server \"{}\": {}", text, why));
+  };
+  std::string_view host = text;
+  std::string_view port;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return bad("missing ']'");
+    host = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return bad("expected ':' after ']'");
+      port = rest.substr(1);
+      has_port = true;
+    }
+  } else if (text.find(':') == text.rfind(':') &&
+             text.find(':') != std::string_view::npos) {
+    // One colon: IPv4 with a port. Several: a bare IPv6 address (no port).
+    const std::size_t colon = text.find(':');
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    has_port = true;
+  }
+  if (host.empty()) return bad("empty address");
+  // INET6_ADDRSTRLEN bounds any address inet_pton could accept.
+  if (host.size() >= INET6_ADDRSTRLEN) return bad("not an IP address");
+  std::array<unsigned char, 16> buffer{};
+  const std::string host_z(host);
+  if (::inet_pton(AF_INET, host_z.c_str(), buffer.data()) != 1 &&
+      ::inet_pton(AF_INET6, host_z.c_str(), buffer.data()) != 1) {
+    return bad("not an IP address (names cannot be resolved here)");
+  }
+  if (has_port) {
+    auto number = ParseNumber(port);
+    if (!number.ok() || *number == 0 || *number > 65535) {
+      return bad("bad port");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckNetwork(std::string_view text) {

@@ -13,6 +13,7 @@
 #define POSTHORN_TOOLS_COMMON_CONFIG_VALUES_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,6 +43,12 @@ std::string ResolvePath(std::string_view text, std::string_view dir);
 
 // "127.0.0.1:25", "[::1]:25" (net::ParseEndpoint).
 absl::Status CheckEndpoint(std::string_view text);
+
+// One dns_servers entry, the forms mta::MakeAresResolver takes:
+// "127.0.0.1" (port 53), "127.0.0.1:5353", "::1", "[::1]", "[::1]:5353"
+// (numeric only; a port is 1..65535).
+absl::Status CheckDnsServer(std::string_view text);
+inline constexpr std::size_t kMaxDnsServers = 16;  // as the resolver's
 
 // "127.0.0.0/8", "[::1]/128", "192.0.2.1", "::1" (numeric only).
 absl::Status CheckNetwork(std::string_view text);

@@ -1,14 +1,21 @@
 // tools/sendmail/after_queue.cpp — delivery right after a command-line
 // submission or a -bs session: -odi in the foreground, -odb in a detached
-// child, -odq not at all (the daemon's queue watch or the next -q).
+// child, -odq not at all (the daemon's queue watch or the next -q). The
+// DSNs those attempts queue (a bounce to a local sender, say) are
+// attempted in the same run.
 
 #include <fcntl.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "fmt/format.h"
 #include "tools/sendmail/modes.h"
 #include "tools/sendmail/setup.h"
@@ -16,7 +23,31 @@
 namespace posthorn::tools {
 namespace {
 
-// Builds the runner and attempts each message once (due or not).
+// A run for one submission attempts at most this many notices it caused
+// (one per message with a failed or NOTIFY=SUCCESS recipient).
+constexpr std::size_t kMaxNoticeRuns = 100;
+
+// Attempts each message queued by the null sender since `start` (the
+// DSNs the runner just wrote), except the submitted ones, once.
+void RunNotices(store::Queue& queue, mta::QueueRunner& runner,
+                absl::Time start, const std::vector<std::string>& submitted) {
+  auto listed = queue.List();
+  if (!listed.ok()) return;  // they wait for the next queue run
+  std::size_t runs = 0;
+  for (const store::QueueEnvelope& envelope : *listed) {
+    if (runs == kMaxNoticeRuns) break;
+    if (!envelope.sender.empty() || envelope.arrival < start ||
+        std::find(submitted.begin(), submitted.end(), envelope.id) !=
+            submitted.end()) {
+      continue;
+    }
+    runner.RunMessage(envelope.id);
+    ++runs;
+  }
+}
+
+// Builds the runner and attempts each message once (due or not), then
+// the notices those attempts queued.
 void DeliverNow(const SendmailFlags& flags, const Config& config,
                 const std::vector<std::string>& queue_ids) {
   auto logger = MakeLogger(config, flags.verbose);
@@ -41,7 +72,18 @@ void DeliverNow(const SendmailFlags& flags, const Config& config,
     if (flags.verbose) Report(flags, *failure);
     return;
   }
-  for (const std::string& id : queue_ids) delivery.runner->RunMessage(id);
+  // Notices (bounces, success DSNs) these attempts queue get a first
+  // attempt too, instead of waiting for the daemon or the next -q: they
+  // are the null sender's messages that arrived from `start` on. The
+  // arrival is stored to the microsecond; whole seconds leave no doubt.
+  const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(
+      absl::Now()));
+  std::size_t attempted = 0;
+  for (const std::string& id : queue_ids) {
+    attempted += delivery.runner->RunMessage(id).messages;
+  }
+  if (attempted > 0) RunNotices(*stores.queue, *delivery.runner, start,
+                                queue_ids);
 }
 
 }  // namespace

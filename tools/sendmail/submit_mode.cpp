@@ -3,8 +3,9 @@
 // delivery as -odb / -odi / -odq say.
 //
 // EXIT STATUS
-//   0 queued; 64 no recipients; 65 a recipient that is not an address,
-//   a message over message_size_limit, unreadable input; 67 a local
+//   0 queued; 64 no recipients; 65 a recipient that is not an address
+//   ("sendmail: a@b@c: not a valid address"), a message over
+//   message_size_limit, unreadable input; 67 a well-formed local
 //   recipient that no local_recipients source knows (nothing is queued);
 //   73 / 75 the queue cannot be written (73: permission or missing
 //   folder); 74 reading stdin failed; 78 configuration.
@@ -14,10 +15,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "fmt/format.h"
@@ -32,10 +32,6 @@ namespace {
 
 // stdin is read in chunks of this size (the message is never held whole).
 constexpr std::size_t kReadChunk = 64 * 1024;
-// Setting the DSN fields after Finish() waits this long at most for a
-// lease a daemon may hold for a moment.
-constexpr int kLeaseTries = 50;
-constexpr std::chrono::milliseconds kLeasePause{20};
 
 struct Invoker {
   std::string login;
@@ -76,7 +72,14 @@ std::optional<Failure> CheckRecipients(const SendmailFlags& flags,
   mta::RecipientCheck check =
       can_check ? MakeRecipientCheck(config, stores) : nullptr;
   for (const std::string& address : flags.arguments) {
-    auto route = router.RouteAddress(address);
+    // Syntax first: "a@b@c" must not reach the user check as user "a@b".
+    const std::optional<std::string> parsed =
+        mta::ParseSubmissionRecipient(address);
+    if (!parsed) {
+      return Failure{kExitDataErr,
+                     fmt::format("{}: not a valid address", address)};
+    }
+    auto route = router.RouteAddress(*parsed);
     if (!route.ok()) {
       return Failure{kExitDataErr, fmt::format("{}... {}", address,
                                                StatusText(route.status()))};
@@ -108,35 +111,6 @@ Failure QueueFailure(const SendmailFlags& flags, const absl::Status& s) {
     return {kExitCantCreat, fmt::format("cannot queue: {}", StatusText(s))};
   }
   return {kExitTempFail, fmt::format("cannot queue: {}", StatusText(s))};
-}
-
-// -N, -R, -V: the envelope's DSN fields, set on the queued message.
-absl::Status ApplyDsn(const SendmailFlags& flags, store::Queue& queue,
-                      const std::string& id) {
-  if (!flags.notify && flags.envid.empty() && !flags.ret_headers_only) {
-    return absl::OkStatus();
-  }
-  for (int attempt = 0; attempt < kLeaseTries; ++attempt) {
-    auto lease = queue.Lease(id);
-    if (!lease.ok() && store::IsInUse(lease.status())) {
-      std::this_thread::sleep_for(kLeasePause);
-      continue;
-    }
-    if (!lease.ok()) return lease.status();
-    store::QueueEnvelope envelope = (*lease)->envelope();
-    envelope.envid = flags.envid;
-    envelope.ret_headers_only = flags.ret_headers_only;
-    if (flags.notify) {
-      const std::string& n = *flags.notify;
-      for (store::QueuedRecipient& r : envelope.recipients) {
-        r.notify_success = n.find("success") != std::string::npos;
-        r.notify_failure = n.find("failure") != std::string::npos;
-        r.notify_delay = n.find("delay") != std::string::npos;
-      }
-    }
-    return (*lease)->Save(envelope);
-  }
-  return absl::UnavailableError("the message is being delivered already");
 }
 
 }  // namespace
@@ -180,6 +154,15 @@ int RunSubmit(const SendmailFlags& flags, const Config& config) {
   options.recipients = flags.arguments;
   options.message_size_limit = config.message_size_limit;
   options.recipient_limit = config.recipient_limit;
+  // -V, -R, -N: recorded in the envelope as it is queued.
+  options.envid = flags.envid;
+  options.ret_headers_only = flags.ret_headers_only;
+  if (flags.notify) {
+    const std::string& n = *flags.notify;  // "never" or a checked list
+    options.notify_success = n.find("success") != std::string::npos;
+    options.notify_failure = n.find("failure") != std::string::npos;
+    options.notify_delay = n.find("delay") != std::string::npos;
+  }
   mta::Submission submission(std::move(options), stores.queue.get());
 
   std::string buffer(kReadChunk, '\0');
@@ -198,10 +181,6 @@ int RunSubmit(const SendmailFlags& flags, const Config& config) {
   }
   absl::StatusOr<std::string> id = submission.Finish();
   if (!id.ok()) return Report(flags, QueueFailure(flags, id.status()), log);
-  if (absl::Status s = ApplyDsn(flags, *stores.queue, *id); !s.ok()) {
-    log->Log(LOG_WARNING, fmt::format("{}: DSN flags not recorded: {}", *id,
-                                      StatusText(s)));
-  }
   stores.queue.reset();
   DeliverQueued(flags, config, {*id});
   return kExitOk;

@@ -41,6 +41,11 @@
 
 namespace posthorn::mta {
 
+// A domain as routing compares it: ASCII lowercase, one trailing dot
+// dropped ("Example.ORG." -> "example.org"). Router and the queue runner
+// (ETRN, DomainOf) both use it, so they agree on what one domain is.
+std::string NormalizeDomain(std::string_view domain);
+
 // A parsed "[host]:port" / "host:port" / "host" / "[host]" next hop.
 struct NextHop {
   std::string host;        // name or IP literal, without brackets

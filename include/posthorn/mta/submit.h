@@ -15,6 +15,8 @@
 //     (posthorn) id <qid>; <date>" comes first, as sendmail writes it.
 //   - Bare local recipients ("alice") stay local; the sender defaults to
 //     the invoking user @ hostname.
+//   - -V / -R / -N: the DSN fields of SubmitOptions go into the queued
+//     envelope (ENVID, RET, every recipient's NOTIFY).
 //
 //     mta::Submission sub(options, queue);
 //     while (n = read(0, ...)) if (!sub.Feed(bytes).ok()) ...;
@@ -32,6 +34,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +59,15 @@ struct SubmitOptions {
   std::uint64_t message_size_limit = 10240000;  // 0 = none
   std::uint64_t recipient_limit = 1000;
   absl::Time now = absl::Now();
+  // DSN (RFC 3461), as sendmail's -V, -R and -N set them: the envelope's
+  // ENVID and RET=HDRS, and one NOTIFY for every recipient (command line
+  // and -t alike). The defaults are what NOTIFY absent means; -N never is
+  // all three false.
+  std::string envid;
+  bool ret_headers_only = false;
+  bool notify_success = false;
+  bool notify_failure = true;
+  bool notify_delay = true;
 };
 
 class Submission {
@@ -80,6 +92,13 @@ class Submission {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// A recipient as Submission takes it from the command line or from To:,
+// Cc:, Bcc: with -t: "a@b", "Name <a@b>", or a bare local name ("alice",
+// stays local). The address to queue, or nullopt when the text is not one
+// mailbox ("a@b@c", "a b@c", "@c", "a@"). tools/sendmail checks its
+// arguments with it before anything is queued (EX_DATAERR).
+std::optional<std::string> ParseSubmissionRecipient(std::string_view text);
 
 }  // namespace posthorn::mta
 

@@ -27,6 +27,18 @@
 //   - Deliver() returns OK only when the message is durable (file and
 //     folder fsynced). A crash at any moment leaves the maildrop with or
 //     without the message, never with part of it.
+//   - Idempotent delivery: two Deliver() calls for the same user with the
+//     same non-empty DeliveryInfo::delivery_id append the message once,
+//     provided the second call starts after the first one returned or its
+//     process died. Whenever the first one was killed, the maildrop holds
+//     the message once or not at all, and the retry then appends it — so a
+//     caller that retries until OK gets exactly one copy. This is what
+//     makes local delivery exactly once across an MTA crash between the
+//     append and its queue update. Limits (see the backend docs): mbox
+//     remembers the last 32 keyed deliveries per maildrop; a message a POP
+//     session deleted before the retry may be delivered again; in Maildir,
+//     a copy another program renamed (other flags than ":2,") is not seen.
+//     An empty delivery_id (the default) means no deduplication.
 //   - OpenSession() takes the POP-session lock: a second session on the same
 //     maildrop fails with IsInUse(status) until the first ends. The lock
 //     dies with its holder (process killed, session destroyed).
@@ -68,14 +80,28 @@ namespace posthorn::store {
 // Longest user name accepted (bytes).
 inline constexpr std::size_t kMaxUserNameLength = 64;
 
+// Longest DeliveryInfo::delivery_id accepted (bytes).
+inline constexpr std::size_t kMaxDeliveryIdLength = 255;
+
 // OK for 1..kMaxUserNameLength bytes of [A-Za-z0-9._-] not starting with
 // '.' or '-'; otherwise InvalidArgument saying why. Rejects "", "../x",
 // "a/b", NUL, control bytes and overlong names before any path is built.
 absl::Status ValidateUserName(std::string_view user);
 
+// OK for "" (no deduplication) and for 1..kMaxDeliveryIdLength bytes of
+// 0x21..0x7E; otherwise InvalidArgument. Deliver() checks it.
+absl::Status ValidateDeliveryId(std::string_view delivery_id);
+
 struct DeliveryInfo {
   std::string envelope_sender;  // "" for the null sender (<>)
   absl::Time arrival;           // for mbox "From " lines, Maildir names
+  // Names this delivery for deduplication (see GUARANTEES, idempotent
+  // delivery): the same id for the same user means the same message, so a
+  // retry of a delivery that may have happened appends nothing. The MTA
+  // uses "<queue id>.<recipient index>.<user>". Empty: every call appends.
+  // The retry must also pass the same `arrival` and message bytes (Maildir
+  // derives the file name from them).
+  std::string delivery_id;
 };
 
 // One message of a POP session's snapshot.

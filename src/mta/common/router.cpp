@@ -9,15 +9,11 @@
 #include "posthorn/mta/routing.h"
 
 namespace posthorn::mta {
-namespace {
-
 std::string NormalizeDomain(std::string_view domain) {
   std::string lower = absl::AsciiStrToLower(std::string(domain));
   if (!lower.empty() && lower.back() == '.') lower.pop_back();
   return lower;
 }
-
-}  // namespace
 
 Router::Router(RouterOptions options) : options_(std::move(options)) {
   for (std::string& domain : options_.local_domains) {

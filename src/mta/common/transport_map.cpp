@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "posthorn/mta/routing.h"
+#include "store/common/text_lines.h"
 
 namespace posthorn::mta {
 namespace {
@@ -27,10 +28,7 @@ absl::StatusOr<std::vector<TransportEntry>> ParseTransportMap(
   int line_number = 0;
   while (!text.empty()) {
     ++line_number;
-    std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = store::TakeLine(&text);
     if (std::size_t hash = line.find('#'); hash != std::string_view::npos) {
       line = line.substr(0, hash);
     }

@@ -27,18 +27,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "fmt/format.h"
 #include "mta/deliver/message_attempt.h"
+#include "posthorn/mta/routing.h"
 
 namespace posthorn::mta {
 namespace {
-
-std::string NormalizeDomain(std::string_view domain) {
-  std::string lower = absl::AsciiStrToLower(std::string(domain));
-  if (!lower.empty() && lower.back() == '.') lower.pop_back();
-  return lower;
-}
 
 // The domain of an address, lowercased ("" without '@').
 std::string DomainOf(std::string_view address) {

@@ -16,6 +16,7 @@
 #include <random>
 #include <utility>
 
+#include "mta/submit/ascii_case.h"
 #include "posthorn/message/address.h"
 #include "posthorn/message/date.h"
 #include "posthorn/message/message_id.h"
@@ -35,17 +36,7 @@ constexpr std::size_t kMaxCollected = 10'000;
 
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool SameIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::SameIgnoringCase;
 
 // The field name of a header line ("Subject" of "Subject : x"), or "" when
 // the line has no colon or the name holds a space or control character.

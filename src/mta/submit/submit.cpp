@@ -53,10 +53,11 @@ bool IsDotAtom(std::string_view s) {
   return true;
 }
 
-// A recipient as given on the command line or in To/Cc/Bcc: "a@b",
-// "Name <a@b>", or a bare local name. Returns the address to queue, or
-// nullopt when it is not one mailbox.
-std::optional<std::string> RecipientAddress(std::string_view text) {
+}  // namespace
+
+// Quoted and angle forms go through the mailbox parser; a bare address
+// must parse as an addr-spec with no defect at all.
+std::optional<std::string> ParseSubmissionRecipient(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
     text.remove_prefix(1);
   }
@@ -86,8 +87,6 @@ std::optional<std::string> RecipientAddress(std::string_view text) {
   }
   return spec->Address();
 }
-
-}  // namespace
 
 class Submission::Impl {
  public:
@@ -162,7 +161,7 @@ class Submission::Impl {
       sender = o_.login_name.empty() ? "nobody" : o_.login_name;
     }
     if (!sender.empty()) {
-      auto address = RecipientAddress(sender);
+      auto address = ParseSubmissionRecipient(sender);
       if (!address.has_value()) {
         return absl::InvalidArgumentError(
             fmt::format("invalid sender address: {}", sender));
@@ -174,6 +173,8 @@ class Submission::Impl {
     }
     envelope_.sender = sender;
     envelope_.arrival = o_.now;
+    envelope_.envid = o_.envid;
+    envelope_.ret_headers_only = o_.ret_headers_only;
     envelope_.received_from =
         (o_.login_name.empty() ? std::string("unknown") : o_.login_name) +
         "@localhost";
@@ -184,7 +185,7 @@ class Submission::Impl {
   }
 
   absl::Status AddRecipient(std::string_view text) {
-    auto address = RecipientAddress(text);
+    auto address = ParseSubmissionRecipient(text);
     if (!address.has_value()) {
       return absl::InvalidArgumentError(
           fmt::format("not a valid recipient address: {}", text));
@@ -198,6 +199,9 @@ class Submission::Impl {
     }
     store::QueuedRecipient r;
     r.address = *address;
+    r.notify_success = o_.notify_success;
+    r.notify_failure = o_.notify_failure;
+    r.notify_delay = o_.notify_delay;
     envelope_.recipients.push_back(std::move(r));
     return absl::OkStatus();
   }

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,12 +21,12 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "fmt/format.h"
+#include "net/client/watchdog.h"
 #include "net/transport/tcp_transport.h"
 #include "net/transport/tls_context.h"
 #include "posthorn/net/send_message.h"
@@ -60,46 +59,6 @@ smtp::TransactionResult Transient(const smtp::ClientEnvelope& envelope,
   return Failure(envelope, smtp::MakeReply(421, enhanced, text),
                  smtp::Outcome::kTransient);
 }
-
-// A timer that runs `on_expire` unless re-armed or disarmed first. The
-// handler holds only the shared state, so a completion already queued when
-// the Watchdog goes out of scope finds a stale generation and does nothing.
-class Watchdog {
- public:
-  Watchdog(const asio::any_io_executor& executor,
-           std::function<void()> on_expire)
-      : timer_(executor), state_(std::make_shared<State>()) {
-    state_->on_expire = std::move(on_expire);
-  }
-  ~Watchdog() { Disarm(); }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
-  void Arm(std::chrono::steady_clock::duration after) {
-    state_->expired = false;
-    timer_.expires_after(after);
-    timer_.async_wait([state = state_, generation = ++state_->generation](
-                          const std::error_code& ec) {
-      if (ec || generation != state->generation) return;
-      state->expired = true;
-      state->on_expire();
-    });
-  }
-  void Disarm() {
-    ++state_->generation;
-    timer_.cancel();
-  }
-  bool expired() const { return state_->expired; }
-
- private:
-  struct State {
-    std::function<void()> on_expire;
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-  asio::steady_timer timer_;
-  std::shared_ptr<State> state_;
-};
 
 class Sender {
  public:

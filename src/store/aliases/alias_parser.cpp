@@ -13,6 +13,7 @@
 #include "fmt/format.h"
 #include "posthorn/store/aliases.h"
 #include "store/aliases/alias_syntax.h"
+#include "store/common/text_lines.h"
 
 namespace posthorn::store {
 namespace {
@@ -122,10 +123,7 @@ absl::StatusOr<AliasFile> ParseAliases(std::string_view text,
   int line_number = 0;
   while (!text.empty()) {
     ++line_number;
-    std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = TakeLine(&text);
 
     auto fail = [&](int at, std::string_view reason) {
       return absl::InvalidArgumentError(

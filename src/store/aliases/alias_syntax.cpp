@@ -4,6 +4,7 @@
 #include "store/aliases/alias_syntax.h"
 
 #include "fmt/format.h"
+#include "store/common/text_lines.h"
 
 namespace posthorn::store::aliases {
 namespace {
@@ -223,10 +224,7 @@ absl::StatusOr<std::vector<AliasTarget>> ParseIncludeText(
   int line_number = 0;
   while (!text.empty()) {
     ++line_number;
-    std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view line = TakeLine(&text);
     auto fail = [&](std::string_view reason) {
       return absl::InvalidArgumentError(
           fmt::format("{}:{}: {}", file_name, line_number, reason));

@@ -9,15 +9,28 @@
 
 #include "fmt/format.h"
 #include "store/fs/crash_point.h"
+#include "store/mbox/delivery_log.h"
 #include "store/mbox/mbox_rewrite.h"
 #include "store/mbox/scanner.h"
 
 namespace posthorn::store::mbox {
 namespace {
 
-// Every state is written padded to this size, so an overwrite never
-// changes the file size (no metadata for fdatasync to flush).
-constexpr std::size_t kMarkerSize = 96;
+// Every state is written padded to kJournalMarkerSize, so an overwrite
+// never changes the file size (no metadata for fdatasync to flush).
+constexpr std::uint64_t kJournalFileSize =
+    kJournalLogBase + kDeliveryLogSlots * kDeliveryLogSlotSize;
+
+// Grows a journal made before the delivery log existed (or just created)
+// to its full size, once; zero bytes read as free log slots.
+absl::Status SizeJournal(int fd, const std::string& path) {
+  auto st = fs::Stat(fd, path);
+  if (!st.ok()) return st.status();
+  if (static_cast<std::uint64_t>(st->st_size) >= kJournalFileSize) {
+    return absl::OkStatus();
+  }
+  return fs::Truncate(fd, kJournalFileSize, path);
+}
 
 struct ActiveAppend {
   std::uint64_t dev = 0, ino = 0, offset = 0, from_offset = 0;
@@ -56,11 +69,19 @@ absl::StatusOr<AppendJournal> AppendJournal::Open(
   auto fd = fs::OpenFile(paths.append_marker, O_RDWR);
   if (fd.ok() || !absl::IsNotFound(fd.status())) {
     if (!fd.ok()) return fd.status();
+    if (auto status = SizeJournal(fd->get(), paths.append_marker);
+        !status.ok()) {
+      return status;
+    }
     return AppendJournal(std::move(*fd), paths.append_marker, options.fsync);
   }
   fd = fs::OpenFile(paths.append_marker, O_RDWR | O_CREAT,
                     static_cast<mode_t>(options.file_mode));
   if (!fd.ok()) return fd.status();
+  if (auto status = SizeJournal(fd->get(), paths.append_marker);
+      !status.ok()) {
+    return status;
+  }
   AppendJournal journal(std::move(*fd), paths.append_marker, options.fsync);
   if (auto status = journal.SetIdle(); !status.ok()) return status;
   // The marker must survive a power loss before any append relies on it.
@@ -74,7 +95,7 @@ absl::StatusOr<AppendJournal> AppendJournal::Open(
 
 absl::Status AppendJournal::Write(std::string_view text) {
   std::string padded(text);
-  padded.resize(kMarkerSize, ' ');
+  padded.resize(kJournalMarkerSize, ' ');
   padded.back() = '\n';
   if (auto status = fs::PWriteAll(fd_.get(), padded, 0, path_); !status.ok()) {
     return status;
@@ -93,12 +114,19 @@ absl::Status AppendJournal::SetIdle() { return Write("idle"); }
 absl::StatusOr<bool> RecoverAppend(const MboxPaths& paths, int mbox_fd,
                                    const MboxStoreOptions& options) {
   if (auto status = fs::Unlink(paths.commit_temp); !status.ok()) return status;
-  auto text = fs::ReadSmallFile(paths.append_marker, 4096);
-  if (!text.ok()) {
-    return absl::IsNotFound(text.status()) ? absl::StatusOr<bool>(false)
-                                           : text.status();
+  std::string text(kJournalMarkerSize, '\0');
+  {
+    auto fd = fs::OpenFile(paths.append_marker, O_RDONLY);
+    if (!fd.ok()) {
+      return absl::IsNotFound(fd.status()) ? absl::StatusOr<bool>(false)
+                                           : fd.status();
+    }
+    auto n = fs::PReadSome(fd->get(), text.data(), text.size(), 0,
+                           paths.append_marker);
+    if (!n.ok()) return n.status();
+    text.resize(*n);
   }
-  std::optional<ActiveAppend> active = ParseMarker(*text);
+  std::optional<ActiveAppend> active = ParseMarker(text);
   if (!active) return false;
   auto journal = AppendJournal::Open(paths, options);
   if (!journal.ok()) return journal.status();
@@ -139,6 +167,25 @@ absl::StatusOr<bool> RecoverAppend(const MboxPaths& paths, int mbox_fd,
     auto rewritten = RewriteMbox(paths, mbox_fd, keep, options);
     if (!rewritten.ok()) return rewritten.status();
     replaced = true;
+    // Keyed deliveries before and after the removed bytes moved with them.
+    auto log = DeliveryLog::Read(journal->fd(), journal->path(),
+                                 kJournalLogBase);
+    if (!log.ok()) return log.status();
+    const std::uint64_t cut = *foreign_start - active->offset;
+    auto status = log->Remap(
+        now, rewritten->new_identity,
+        [&](DeliveryRecord& r) {
+          if (r.offset + r.length <= active->offset) {
+            return DeliveryLog::Fate::kMoved;
+          }
+          if (r.offset >= *foreign_start) {
+            r.offset -= cut;
+            return DeliveryLog::Fate::kMoved;
+          }
+          return DeliveryLog::Fate::kDropped;
+        },
+        options.fsync);
+    if (!status.ok()) return status;
   }
   fs::CrashPoint();
   if (auto status = journal->SetIdle(); !status.ok()) return status;

@@ -17,6 +17,10 @@
 // The syncs order the marker around the append so this also holds across
 // a power loss: the marker is durable before any appended byte can be,
 // and the message is durable before the marker says "idle".
+//
+// The file also holds, after the marker, the log of recent keyed
+// deliveries (delivery_log.h) from byte kJournalLogBase on; Open() sizes
+// the file for it once, so later writes never change its size.
 
 #ifndef POSTHORN_SRC_STORE_MBOX_APPEND_JOURNAL_H_
 #define POSTHORN_SRC_STORE_MBOX_APPEND_JOURNAL_H_
@@ -32,6 +36,10 @@
 
 namespace posthorn::store::mbox {
 
+// The marker's fixed size, and where the delivery log starts.
+inline constexpr std::size_t kJournalMarkerSize = 96;
+inline constexpr std::uint64_t kJournalLogBase = kJournalMarkerSize;
+
 class AppendJournal {
  public:
   // Opens (creating it durably when missing) the marker file.
@@ -41,6 +49,9 @@ class AppendJournal {
   absl::Status SetActive(const MboxIdentity& mbox, std::uint64_t offset,
                          std::uint64_t from_offset);
   absl::Status SetIdle();
+
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
 
  private:
   AppendJournal(fs::UniqueFd fd, std::string path, bool fsync)

@@ -2,9 +2,13 @@
 
 #include "store/mbox/commit.h"
 
+#include <algorithm>
+
 #include "fmt/format.h"
 #include "store/fs/crash_point.h"
 #include "store/fs/file_util.h"
+#include "store/mbox/append_journal.h"
+#include "store/mbox/delivery_log.h"
 #include "store/mbox/index_store.h"
 #include "store/mbox/mbox_rewrite.h"
 #include "store/mbox/scanner.h"
@@ -35,6 +39,53 @@ std::optional<std::vector<IndexEntry>> AppendedEntries(
   auto scanned = ScanMbox(fd, paths.mbox, snapshot.size, now.size);
   if (!scanned.ok()) return std::nullopt;
   return std::move(*scanned);
+}
+
+// Keyed deliveries (delivery_log.h) follow their messages into the new
+// file; one the session removed is remembered as removed, so a retry of
+// that delivery does not bring it back. Best effort: the commit is done,
+// and a record left behind costs at most a duplicate on a retry.
+void RemapDeliveryLog(const MboxPaths& paths, const MboxStoreOptions& options,
+                      const MboxIdentity& old_file,
+                      const MboxIdentity& new_file,
+                      const std::vector<IndexEntry>& entries,
+                      const std::vector<bool>& keep,
+                      const std::vector<std::uint64_t>& new_offsets,
+                      std::uint64_t tail_start, std::uint64_t shift) {
+  auto journal = AppendJournal::Open(paths, options);
+  if (!journal.ok()) return;
+  auto log = DeliveryLog::Read(journal->fd(), journal->path(),
+                               kJournalLogBase);
+  if (!log.ok()) return;
+  (void)log->Remap(
+      old_file, new_file,
+      [&](DeliveryRecord& r) {
+        if (r.offset >= tail_start) {
+          r.offset = r.offset - tail_start + shift;
+          return DeliveryLog::Fate::kMoved;
+        }
+        auto it = std::lower_bound(
+            entries.begin(), entries.end(), r.offset,
+            [](const IndexEntry& e, std::uint64_t o) { return e.offset < o; });
+        if (it == entries.end() || it->offset != r.offset) {
+          return DeliveryLog::Fate::kDropped;
+        }
+        std::size_t i = static_cast<std::size_t>(it - entries.begin());
+        if (keep[i]) {
+          r.offset = new_offsets[i];
+          return DeliveryLog::Fate::kMoved;
+        }
+        // Only the very message this record names (its UID is the digest
+        // of its bytes, maybe with a "-2" suffix) counts as removed.
+        bool same = it->disk_length == r.length &&
+                    it->uid.compare(0, r.message_digest.size(),
+                                    r.message_digest) == 0 &&
+                    (it->uid.size() == r.message_digest.size() ||
+                     it->uid[r.message_digest.size()] == '-');
+        return same ? DeliveryLog::Fate::kRemoved
+                    : DeliveryLog::Fate::kDropped;
+      },
+      options.fsync);
 }
 
 }  // namespace
@@ -89,9 +140,11 @@ absl::Status CommitMbox(const MboxPaths& paths, const MboxStoreOptions& options,
       AppendedEntries(paths, lock->fd(), tail_view, now);
   std::vector<ByteRange> ranges;
   std::vector<IndexEntry> new_entries;
+  std::vector<std::uint64_t> new_offsets(entries.size(), 0);
   std::uint64_t new_offset = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!keep[i]) continue;
+    new_offsets[i] = new_offset;
     IndexEntry moved = entries[i];
     if (i + 1 == entries.size() && padding > 0) {
       // The padding ends this message: "\n\n" also ends its last line.
@@ -109,6 +162,8 @@ absl::Status CommitMbox(const MboxPaths& paths, const MboxStoreOptions& options,
   auto rewritten = RewriteMbox(paths, lock->fd(), ranges, options);
   if (!rewritten.ok()) return rewritten.status();
   fs::CrashPoint();
+  RemapDeliveryLog(paths, options, now, rewritten->new_identity, entries, keep,
+                   new_offsets, tail_start, shift);
   if (appended) {
     for (IndexEntry& entry : *appended) {
       entry.offset = entry.offset - tail_start + shift;

@@ -2,11 +2,13 @@
 
 #include "store/mbox/delivery.h"
 
+#include <optional>
 #include <vector>
 
 #include "store/fs/crash_point.h"
 #include "store/fs/file_util.h"
 #include "store/mbox/append_journal.h"
+#include "store/mbox/delivery_log.h"
 #include "store/mbox/from_line.h"
 #include "store/mbox/index_store.h"
 #include "store/mbox/mboxrd_encoder.h"
@@ -106,6 +108,9 @@ absl::StatusOr<IndexEntry> WriteMessage(int fd, const std::string& path,
 absl::Status DeliverToMbox(const MboxPaths& paths,
                            const MboxStoreOptions& options,
                            const DeliveryInfo& info, MessageReader& source) {
+  if (auto status = ValidateDeliveryId(info.delivery_id); !status.ok()) {
+    return status;
+  }
   auto lock = MboxWriteLock::Acquire(paths, options,
                                      MboxWriteLock::Mode::kCreate);
   if (!lock.ok()) return lock.status();
@@ -113,11 +118,34 @@ absl::Status DeliverToMbox(const MboxPaths& paths,
   auto st = fs::Stat(fd, paths.mbox);
   if (!st.ok()) return st.status();
   const MboxIdentity before = MboxIdentity::FromStat(*st);
-  auto padding = Padding(fd, paths.mbox, before.size);
-  if (!padding.ok()) return padding.status();
 
   auto journal = AppendJournal::Open(paths, options);
   if (!journal.ok()) return journal.status();
+  // A keyed delivery that already happened (delivery_log.h) appends
+  // nothing. The lock made any unfinished append undone, so a record
+  // whose bytes are there names a complete, durable message.
+  std::optional<DeliveryLog> log;
+  std::string id_digest;
+  if (!info.delivery_id.empty()) {
+    auto read = DeliveryLog::Read(journal->fd(), journal->path(),
+                                  kJournalLogBase);
+    if (!read.ok()) return read.status();
+    log.emplace(std::move(*read));
+    id_digest = DeliveryIdDigest(info.delivery_id);
+    if (const DeliveryRecord* record = log->Find(id_digest)) {
+      auto held = record->removed
+                      ? absl::StatusOr<bool>(true)
+                      : HoldsDelivery(fd, paths.mbox, before, *record);
+      if (!held.ok()) return held.status();
+      if (*held) {
+        lock->Release();
+        return absl::OkStatus();
+      }
+    }
+  }
+
+  auto padding = Padding(fd, paths.mbox, before.size);
+  if (!padding.ok()) return padding.status();
   if (auto status = journal->SetActive(before, before.size,
                                        before.size + padding->size());
       !status.ok()) {
@@ -140,6 +168,20 @@ absl::Status DeliverToMbox(const MboxPaths& paths,
     return status;
   }
   fs::CrashPoint();
+  if (log) {
+    // Made durable by SetIdle's sync; if the kill comes first, the journal
+    // is still active, the append is undone, and the record fails
+    // HoldsDelivery.
+    DeliveryRecord record;
+    record.id_digest = id_digest;
+    record.dev = before.dev;
+    record.ino = before.ino;
+    record.offset = entry->offset;
+    record.length = entry->disk_length;
+    record.message_digest = entry->uid;
+    if (auto added = log->Add(std::move(record)); !added.ok()) return added;
+    fs::CrashPoint();
+  }
   if (auto idle = journal->SetIdle(); !idle.ok()) return idle;
 
   // The message is delivered; the index is only a cache from here on.

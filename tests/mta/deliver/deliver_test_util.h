@@ -4,19 +4,16 @@
 #ifndef POSTHORN_TESTS_MTA_DELIVER_DELIVER_TEST_UTIL_H_
 #define POSTHORN_TESTS_MTA_DELIVER_DELIVER_TEST_UTIL_H_
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,33 +22,15 @@
 #include "posthorn/mta/delivery.h"
 #include "posthorn/mta/log.h"
 #include "posthorn/store/queue.h"
+#include "tests/store/common/temp_dir.h"
 
 namespace posthorn::mta::testing {
 
-class TempDir {
+// The store tests' temporary folder (tests/store/common/temp_dir.h), with
+// `dir / "name"` for a path inside it.
+class TempDir : public store::testing::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-        "/posthorn-deliver-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    char* made = ::mkdtemp(buffer.data());
-    EXPECT_NE(made, nullptr);
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const {
-    return path_ + "/" + name;
-  }
-
- private:
-  std::string path_;
+  std::string operator/(std::string_view name) const { return File(name); }
 };
 
 inline std::string ReadFile(const std::string& path) {

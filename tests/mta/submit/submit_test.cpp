@@ -434,5 +434,70 @@ TEST_F(SubmitTest, LongBodyStreamsInChunks) {
   EXPECT_EQ(r.data.find("\n\n"), std::string::npos);
 }
 
+// -V, -R, -N: ENVID and RET on the envelope, NOTIFY on every recipient
+// (command line and -t), as the queue stores them.
+TEST_F(SubmitTest, DsnFieldsAreQueued) {
+  auto o = Options();
+  o.recipients = {"root", "bob@example.net"};
+  o.extract_recipients = true;
+  o.envid = "cron-1234";
+  o.ret_headers_only = true;
+  o.notify_success = true;
+  o.notify_failure = true;
+  o.notify_delay = false;
+  Result r = Submit(o, "To: carol@example.com\n\nbody\n");
+  ASSERT_TRUE(r.id.ok()) << r.id.status();
+  auto lease = queue_->Lease(*r.id);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  const store::QueueEnvelope& e = (*lease)->envelope();
+  EXPECT_EQ(e.envid, "cron-1234");
+  EXPECT_TRUE(e.ret_headers_only);
+  ASSERT_EQ(e.recipients.size(), 3u);
+  for (const store::QueuedRecipient& rcpt : e.recipients) {
+    EXPECT_TRUE(rcpt.notify_success) << rcpt.address;
+    EXPECT_TRUE(rcpt.notify_failure) << rcpt.address;
+    EXPECT_FALSE(rcpt.notify_delay) << rcpt.address;
+  }
+}
+
+// Without -N/-R/-V: what NOTIFY and RET absent mean (RFC 3461).
+TEST_F(SubmitTest, DsnDefaults) {
+  auto o = Options();
+  o.recipients = {"root"};
+  Result r = Submit(o, "Subject: x\n\nbody\n");
+  ASSERT_TRUE(r.id.ok()) << r.id.status();
+  auto lease = queue_->Lease(*r.id);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  const store::QueueEnvelope& e = (*lease)->envelope();
+  EXPECT_EQ(e.envid, "");
+  EXPECT_FALSE(e.ret_headers_only);
+  ASSERT_EQ(e.recipients.size(), 1u);
+  EXPECT_FALSE(e.recipients[0].notify_success);
+  EXPECT_TRUE(e.recipients[0].notify_failure);
+  EXPECT_TRUE(e.recipients[0].notify_delay);
+}
+
+TEST(ParseSubmissionRecipientTest, MailboxesAndLocalNames) {
+  EXPECT_EQ(ParseSubmissionRecipient("alice"), "alice");
+  EXPECT_EQ(ParseSubmissionRecipient(" bob@example.net "), "bob@example.net");
+  EXPECT_EQ(ParseSubmissionRecipient("Bob <bob@example.net>"),
+            "bob@example.net");
+  EXPECT_EQ(ParseSubmissionRecipient("first.last@a.test"), "first.last@a.test");
+  for (const char* bad : {"a@b@a.test", "a b@a.test", "@a.test", "a@", "",
+                          "a..b", ".a", "<>", "a@b\n", "Bob <>"}) {
+    EXPECT_EQ(ParseSubmissionRecipient(bad), std::nullopt) << bad;
+  }
+}
+
+TEST_F(SubmitTest, MalformedCommandLineRecipientQueuesNothing) {
+  for (const char* bad : {"a@b@a.test", "a b@a.test", "@a.test", "a@"}) {
+    auto o = Options();
+    o.recipients = {"root", bad};
+    Result r = Submit(o, "Subject: x\n\nbody\n");
+    EXPECT_TRUE(absl::IsInvalidArgument(r.id.status())) << bad;
+  }
+  EXPECT_EQ(Queued(), 0u);
+}
+
 }  // namespace
 }  // namespace posthorn::mta
