@@ -9,15 +9,15 @@ Three rounds, each ending with `kill -9` of `sendmail -bd`:
      while the senders still send;
   3. during a queue run: messages queued with `sendmail -odq` while no
      daemon runs; the daemon started and killed at its first delivery.
-Afterwards a fresh daemon runs until the queue is empty (an empty
-dot-lock left by a kill is removed after 45 s instead of waiting for the
-store's 5-minute stale age; see break_empty_dot_lock). Every message
-that got a 250 (or a 0 exit from sendmail -odq) must be in the maildrop
-(read with poplib through popper, counted by its X-Seq header); the one
-whose DATA was cut off must not be. Local delivery is at least once
-(local_delivery.h: a crash between the maildrop append and the queue
-update repeats that delivery), so a few duplicates are allowed — at most
-max_deliveries per kill — and printed.
+Afterwards a fresh daemon runs until the queue is empty (a dot-lock
+left by a kill names a dead pid and is broken at once; the store never
+leaves an empty one). Every message that got a 250 (or a 0 exit from
+sendmail -odq) must be in the maildrop exactly once (read with poplib
+through popper, counted by its X-Seq header): a crash between the
+maildrop append and the queue update makes the queue runner deliver
+again, and the store's keyed delivery (DeliveryInfo::delivery_id,
+store/mailstore.h) turns that retry into a no-op. The one whose DATA
+was cut off must not be delivered at all.
 
 Environment: MTA_KILL_SEED (default 6), MTA_KILL_PER_ROUND (default 30).
 
@@ -41,7 +41,6 @@ SECRET = "kim-Secret9"
 SEED = int(os.environ.get("MTA_KILL_SEED", "6"))
 PER_ROUND = int(os.environ.get("MTA_KILL_PER_ROUND", "30"))
 SENDERS = 3
-MAX_DELIVERIES = 8  # posthorn.conf default
 
 _SEQ_RE = re.compile(rb"^X-Seq: (\d+)\r?$", re.M)
 
@@ -153,25 +152,6 @@ class KillTest(unittest.TestCase):
             daemon.log_text()[-6000:], os.listdir(self.inst.box.spool),
             self.inst.mailq())
 
-    def break_empty_dot_lock(self, daemon):
-        """A SIGKILL between creating the maildrop's dot-lock and writing
-        the pid into it leaves an empty <user>.lock, which the store only
-        breaks once it is older than stale_lock_age (5 minutes; store/
-        mbox.h): every delivery to that maildrop waits 30 s and defers
-        until then. The test does not wait 5 minutes: it says so and
-        removes that lock, as the age rule would."""
-        lock = os.path.join(self.inst.box.spool, USER + ".lock")
-        try:
-            size = os.path.getsize(lock)
-        except OSError:
-            return
-        sys.stderr.write("queue not empty after 45s; %s has %d bytes "
-                         "(left by a kill)%s; removing it\n%s\n" %
-                         (lock, size, "" if size else ", no pid",
-                          self.diagnostics(daemon)))
-        if size == 0:
-            os.unlink(lock)
-
     def round_during_data(self):
         daemon = self.inst.daemon(interval="1s")
         # One client stops in the middle of its DATA.
@@ -228,11 +208,9 @@ class KillTest(unittest.TestCase):
         # A fresh daemon finishes what is left.
         daemon = self.inst.daemon(interval="1s")
         self.addCleanup(daemon.stop)
-        if not sup.wait_until(self.inst.queue_empty, 45, 0.2):
-            self.break_empty_dot_lock(daemon)
-            if not sup.wait_until(self.inst.queue_empty, 60, 0.2):
-                self.fail("queue not empty after 105s; " +
-                          self.diagnostics(daemon))
+        if not sup.wait_until(self.inst.queue_empty, 60, 0.2):
+            self.fail("queue not empty after 60s; " +
+                      self.diagnostics(daemon))
         self.assertEqual(daemon.terminate(), 0, daemon.log_text()[-3000:])
 
         fetched = self.inst.fetch(USER)
@@ -253,10 +231,8 @@ class KillTest(unittest.TestCase):
         self.assertEqual(sorted(self.never & set(counts)), [],
                          "a message cut off in DATA was delivered")
         dups = {s: c for s, c in counts.items() if c > 1}
-        if dups:
-            print("duplicates after %d kills: %s" % (self.kills, dups))
-        self.assertLessEqual(sum(c - 1 for c in dups.values()),
-                             MAX_DELIVERIES * self.kills, dups)
+        self.assertEqual(dups, {}, "delivered more than once (seq: copies) "
+                         "after %d kills" % self.kills)
         self.assertGreaterEqual(len(self.accepted), PER_ROUND)
 
 

@@ -98,17 +98,12 @@ class MxCase(unittest.TestCase):
         return r
 
     def wait_for(self, inst, user, tag, timeout=sup.DELIVERY_TIMEOUT):
-        def arrived():
-            try:
-                return any(tag.encode() in m for m in inst.stored(user))
-            except AssertionError:
-                return False
-        self.assertTrue(sup.wait_until(arrived, timeout, 0.1),
+        self.assertTrue(inst.wait_tag(user, tag, timeout),
                         "no message %s for %s@%s\nA's queue:\n%s\n"
                         "dnsmasq:\n%s\nB:\n%s" %
                         (tag, user, inst.hostname, self.a.mailq(),
                          self.dns_log()[-2000:], self.bd.log_text()[-2000:]))
-        found = [m for m in inst.fetch(user) if tag.encode() in m]
+        found = inst.fetch_tagged(user, tag)
         self.assertEqual(len(found), 1, found)
         return found[0]
 

@@ -62,17 +62,11 @@ def message(tag, crlf=True):
 class PathTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.remote = smtp_support.PyReceiver().start()
-        cls.addClassCleanup(cls.remote.stop)
-        cls.inst = sup.Instance(
-            hostname="a.test", tls=True, users=USERS,
+        sup.start_with_remote(
+            cls, ["remote.test"], hostname="a.test", tls=True, users=USERS,
             aliases={"postmaster": "alice"},
-            transport={"remote.test": "[127.0.0.1]:%d" % cls.remote.port},
             help_lines=["posthorn-test-help first line",
                         "posthorn-test-help second line"])
-        cls.addClassCleanup(cls.inst.cleanup)
-        cls.daemon = cls.inst.daemon(interval="1s")
-        cls.addClassCleanup(cls.daemon.stop)
         cls.tmp = tempfile.mkdtemp(prefix="posthorn-mta-path-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
 
@@ -86,26 +80,17 @@ class PathTest(unittest.TestCase):
         return path
 
     def smtp(self, source=None):
-        client = smtplib.SMTP("127.0.0.1", self.daemon.port,
-                              local_hostname="client.example",
-                              timeout=sup.DELIVERY_TIMEOUT,
-                              source_address=(source, 0) if source else None)
-        self.addCleanup(client.close)
-        return client
+        return sup.smtp_client(self, self.daemon.port, "client.example",
+                               source)
 
     def received(self, user, tag):
         """The one message of `user` holding `tag`, read with poplib after
         it reached the maildrop."""
-        def arrived():
-            try:
-                return any(tag.encode() in m for m in self.inst.stored(user))
-            except AssertionError:
-                return False
-        self.assertTrue(sup.wait_until(arrived, sup.DELIVERY_TIMEOUT, 0.1),
+        self.assertTrue(self.inst.wait_tag(user, tag),
                         "no message %s for %s; queue:\n%s\nlog:\n%s" %
                         (tag, user, self.inst.mailq(),
                          self.daemon.log_text()[-3000:]))
-        found = [m for m in self.inst.fetch(user) if tag.encode() in m]
+        found = self.inst.fetch_tagged(user, tag)
         self.assertEqual(len(found), 1, found)
         return found[0]
 
@@ -343,10 +328,7 @@ class AtOnceTest(unittest.TestCase):
         daemon = inst.daemon(interval="1h")
         self.addCleanup(daemon.stop)
         tag = "at-once-" + uuid.uuid4().hex[:8]
-        client = smtplib.SMTP("127.0.0.1", daemon.port,
-                              local_hostname="client.example",
-                              timeout=sup.DELIVERY_TIMEOUT)
-        self.addCleanup(client.close)
+        client = sup.smtp_client(self, daemon.port, "client.example")
         self.assertEqual(client.sendmail("sender@client.example",
                                          ["alice@a.test"], message(tag)), {})
         client.quit()

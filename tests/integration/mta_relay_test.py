@@ -45,24 +45,14 @@ def message(tag):
 class RelayTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.remote = smtp_support.PyReceiver().start()
-        cls.addClassCleanup(cls.remote.stop)
-        cls.inst = sup.Instance(
-            hostname="a.test", tls=True, users=USERS,
-            transport={"remote.test": "[127.0.0.1]:%d" % cls.remote.port,
-                       "other.test": "[127.0.0.1]:%d" % cls.remote.port},
-            conf={"trusted_networks": "127.0.0.1/32",
-                  "plaintext_auth": "no"})
-        cls.addClassCleanup(cls.inst.cleanup)
-        cls.daemon = cls.inst.daemon(interval="1s")
-        cls.addClassCleanup(cls.daemon.stop)
+        sup.start_with_remote(
+            cls, ["remote.test", "other.test"], hostname="a.test", tls=True,
+            users=USERS, conf={"trusted_networks": "127.0.0.1/32",
+                               "plaintext_auth": "no"})
 
     def smtp(self, source=UNTRUSTED):
-        client = smtplib.SMTP("127.0.0.1", self.daemon.port,
-                              local_hostname="relay-tester.example",
-                              timeout=sup.DELIVERY_TIMEOUT,
-                              source_address=(source, 0))
-        self.addCleanup(client.close)
+        client = sup.smtp_client(self, self.daemon.port,
+                                 "relay-tester.example", source)
         client.ehlo()
         return client
 

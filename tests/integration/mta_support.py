@@ -4,19 +4,26 @@ The tests run the real `sendmail` (tools/sendmail) as a daemon and from the
 command line, with real peers (curl, swaks, smtplib, poplib, dnsmasq), and
 read the delivered mail back through the real `popper`. Everything here
 builds on pop3_support.py (instance folder, popauth users, popper daemon,
-mbox / Maildir reading) and smtp_support.py (certificates, raw SMTP
-client, endpoint parsing); nothing of them is copied.
+mbox / Maildir reading), smtp_support.py (Received: fields) and
+support_common.py (certificates, daemon start and stop, "listening on"
+lines, sanitizer reports, free ports, bounded waits); nothing of them is
+copied.
 
 What is here:
   - parse_argv() / main(): --sendmail PATH (or $SENDMAIL) plus popper's
     --popper / --popauth, removed from sys.argv before unittest runs;
   - free_port(): a loopback TCP port that was free a moment ago (for a
-    daemon that must come back on the same port after a restart);
+    daemon that must come back on the same port after a restart), from
+    support_common.py;
+  - start_with_remote() / smtp_client(): a test class's MTA with a
+    Python SMTP receiver as its remote peer, and a cleaned-up smtplib
+    client to it;
   - Instance: a temporary MTA instance folder — posthorn.conf with every
     path inside the folder (queue, spool, aliases, auth db, help file,
     transport map), popauth users, newaliases, `sendmail -C conf ...`
     runs, the queue listing and bounded waits for an empty queue or for
-    mail in a maildrop, and a popper on port 0 to read it back (poplib);
+    mail in a maildrop (or for one message holding a tag), and a popper on
+    port 0 to read it back (poplib);
   - Daemon: `sendmail -C conf -bd -qINTERVAL` in the foreground: reads the
     "sendmail: listening on HOST:PORT" lines from stderr, keeps every
     stderr line (a thread), stops with SIGTERM (bounded, then SIGKILL) or
@@ -39,16 +46,16 @@ import os
 import poplib
 import re
 import shutil
-import signal
+import smtplib
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 
 import pop3_support as pop
 import smtp_support as smtp
+import support_common as common
+from support_common import free_port
 
 # Bounds on every wait, in seconds.
 START_TIMEOUT = 30.0
@@ -62,41 +69,17 @@ _paths = {"sendmail": os.environ.get("SENDMAIL", "")}
 def parse_argv():
     """Takes --sendmail PATH (and popper's --popper / --popauth) out of
     sys.argv."""
-    args = sys.argv[1:]
-    rest = []
-    i = 0
-    while i < len(args):
-        if args[i] == "--sendmail" and i + 1 < len(args):
-            _paths["sendmail"] = os.path.abspath(args[i + 1])
-            i += 2
-            continue
-        rest.append(args[i])
-        i += 1
-    sys.argv[1:] = rest
+    common.take_path_options(_paths, {"--sendmail": "sendmail"})
     pop.parse_argv()
 
 
 def sendmail_binary():
-    path = _paths["sendmail"]
-    if not path or not os.access(path, os.X_OK):
-        raise AssertionError("sendmail not given or not executable: %r "
-                             "(use --sendmail PATH)" % path)
-    return path
+    return common.require_executable(_paths["sendmail"], "sendmail",
+                                     "--sendmail PATH")
 
 
 def main():
-    import unittest
-    parse_argv()
-    unittest.main()
-
-
-def free_port(host="127.0.0.1"):
-    """A TCP port that was free when asked (a daemon started right after
-    binds it; SO_REUSEADDR on both sides makes TIME_WAIT harmless)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    common.run_main(parse_argv)
 
 
 def closed_udp_port():
@@ -122,7 +105,7 @@ def dead_dns_server():
 
 
 def wait_until(predicate, timeout, step=0.05):
-    return pop.wait_until(predicate, timeout, step)
+    return common.wait_until(predicate, timeout, step)
 
 
 # ---------------------------------------------------------------------------
@@ -199,24 +182,24 @@ def dsn_parts(data):
 # ---------------------------------------------------------------------------
 # The real sendmail as a daemon
 
-_LISTEN_RE = re.compile(r"sendmail: listening on (\S+)")
+_LISTEN_RE = common.listening_re("sendmail: ")
 
 
-class Daemon:
+class Daemon(common.ServerProcess):
     """sendmail -C conf -bd -qINTERVAL; stop() always ends it."""
 
+    STOP_TIMEOUT = STOP_TIMEOUT
+
     def __init__(self, instance, interval="1s", extra_args=()):
+        super().__init__()
         self.instance = instance
         self.args = [sendmail_binary(), "-C", instance.conf_path, "-bd"]
         if interval:
             self.args.append("-q" + interval)
         self.args += list(extra_args)
-        self.proc = None
-        self.endpoints = []
         self.lines = []
         self.lock = threading.Lock()
         self.reader = None
-        self.returncode = None
 
     def _read(self):
         for raw in self.proc.stderr:
@@ -229,26 +212,14 @@ class Daemon:
                                      stderr=subprocess.PIPE)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            found = _LISTEN_RE.findall(self.log_text())
-            if found:
-                self.endpoints = [smtp.split_endpoint(e) for e in found]
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
+        found = common.wait_listening(self.proc, self.log_text, _LISTEN_RE,
+                                      1, START_TIMEOUT)
+        if found is not None:
+            self.endpoints = found
+            return self
         self.kill()
         raise AssertionError("sendmail -bd did not start: %s\n%s" %
                              (self.args, self.log_text()[-4000:]))
-
-    @property
-    def host(self):
-        return self.endpoints[0][0]
-
-    @property
-    def port(self):
-        return self.endpoints[0][1]
 
     def log_lines(self):
         with self.lock:
@@ -269,35 +240,7 @@ class Daemon:
         wait_until(check, timeout)
         return found
 
-    def pid(self):
-        return self.proc.pid
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def terminate(self, timeout=STOP_TIMEOUT):
-        """SIGTERM; the exit status, or None when SIGKILL was needed."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return None
-        self._join()
-        self.returncode = self.proc.returncode
-        return self.returncode
-
-    def kill(self):
-        """SIGKILL, no clean-up: what a crash or the OOM killer does."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        self._join()
-
-    def _join(self):
+    def _reaped(self):
         if self.reader is not None:
             self.reader.join(timeout=5)
             if not self.reader.is_alive():
@@ -307,7 +250,7 @@ class Daemon:
     def stop(self, check=True):
         self.terminate()
         if check:
-            smtp.check_sanitizers(self.log_text().encode(), "sendmail -bd")
+            common.check_sanitizers(self.log_text().encode(), "sendmail -bd")
 
 
 # ---------------------------------------------------------------------------
@@ -343,7 +286,7 @@ class Instance:
             "pop3_failed_login_delay": "0",
         }
         if tls:
-            cert, key = smtp.make_cert()
+            cert, key = common.make_cert()
             settings["tls_cert"] = cert
             settings["tls_key"] = key
         for key, value in (conf or {}).items():
@@ -448,7 +391,7 @@ class Instance:
         r = subprocess.run([sendmail_binary(), "-C", self.conf_path] +
                            list(args), input=input, capture_output=True,
                            timeout=timeout, env=env)
-        smtp.check_sanitizers(r.stderr, "sendmail %s" % " ".join(args))
+        common.check_sanitizers(r.stderr, "sendmail %s" % " ".join(args))
         return r
 
     def mailq(self):
@@ -508,6 +451,23 @@ class Instance:
         wait_until(check, timeout, step=0.1)
         return list(found)
 
+    def holds_tag(self, user, tag):
+        """True when a message of `user` on disk holds `tag` (False while
+        an mbox is being written)."""
+        try:
+            return any(tag.encode() in m for m in self.stored(user))
+        except AssertionError:
+            return False
+
+    def wait_tag(self, user, tag, timeout=DELIVERY_TIMEOUT):
+        """True once a message of `user` holding `tag` is on disk; False
+        after `timeout` seconds."""
+        return wait_until(lambda: self.holds_tag(user, tag), timeout, 0.1)
+
+    def fetch_tagged(self, user, tag):
+        """The messages of `user` holding `tag`, through popper (poplib)."""
+        return [m for m in self.fetch(user) if tag.encode() in m]
+
     def popper(self):
         """One popper per instance, on 127.0.0.1 port 0."""
         if self._popper is None:
@@ -533,6 +493,34 @@ class Instance:
         finally:
             client.close()
         return out
+
+
+# ---------------------------------------------------------------------------
+# Test-class set-ups
+
+def start_with_remote(cls, remote_domains, **instance_args):
+    """For setUpClass: a PyReceiver standing in for the remote MTA
+    (cls.remote), an Instance whose transport map sends `remote_domains`
+    to it (cls.inst), and that instance's daemon with 1s queue runs
+    (cls.daemon); class clean-ups end all three."""
+    cls.remote = smtp.PyReceiver().start()
+    cls.addClassCleanup(cls.remote.stop)
+    hop = "[127.0.0.1]:%d" % cls.remote.port
+    cls.inst = Instance(transport=dict((d, hop) for d in remote_domains),
+                        **instance_args)
+    cls.addClassCleanup(cls.inst.cleanup)
+    cls.daemon = cls.inst.daemon(interval="1s")
+    cls.addClassCleanup(cls.daemon.stop)
+
+
+def smtp_client(case, port, helo, source=None):
+    """smtplib.SMTP to 127.0.0.1:port (from address `source` when given),
+    closed by the test's clean-up."""
+    client = smtplib.SMTP("127.0.0.1", port, local_hostname=helo,
+                          timeout=DELIVERY_TIMEOUT,
+                          source_address=(source, 0) if source else None)
+    case.addCleanup(client.close)
+    return client
 
 
 # ---------------------------------------------------------------------------

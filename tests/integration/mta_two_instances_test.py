@@ -69,17 +69,20 @@ class TwoInstancesCase(unittest.TestCase):
 
     def wait_for(self, inst, user, tag, timeout=sup.DELIVERY_TIMEOUT,
                  why=""):
-        def arrived():
-            try:
-                return any(tag.encode() in m for m in inst.stored(user))
-            except AssertionError:
-                return False
-        self.assertTrue(sup.wait_until(arrived, timeout, 0.1),
+        self.assertTrue(inst.wait_tag(user, tag, timeout),
                         "no message %s for %s@%s\nA's queue:\n%s\n%s" %
                         (tag, user, inst.hostname, self.a.mailq(), why))
-        found = [m for m in inst.fetch(user) if tag.encode() in m]
+        found = inst.fetch_tagged(user, tag)
         self.assertEqual(len(found), 1, found)
         return found[0]
+
+    def start_daemons(self):
+        """B's daemon, then A's (both stopped at clean-up): (a, b)."""
+        b = self.b.daemon()
+        self.addCleanup(b.stop)
+        a = self.a.daemon()
+        self.addCleanup(a.stop)
+        return a, b
 
     def dsn_for(self, tag, timeout=sup.DELIVERY_TIMEOUT, why=""):
         """The DSN in alice's maildrop on A that quotes `tag`."""
@@ -92,10 +95,7 @@ class TwoInstancesCase(unittest.TestCase):
 
 class DeliveryTest(TwoInstancesCase):
     def test_a_to_b(self):
-        b = self.b.daemon()
-        self.addCleanup(b.stop)
-        a = self.a.daemon()
-        self.addCleanup(a.stop)
+        a, b = self.start_daemons()
         tag = self.tag()
         sent = message(tag)
         self.assertEqual(self.send_to_a(a, ["bob@b.test"], sent), {})
@@ -139,10 +139,7 @@ class DeliveryTest(TwoInstancesCase):
                          1)
 
     def test_b_refuses_one_recipient(self):
-        b = self.b.daemon()
-        self.addCleanup(b.stop)
-        a = self.a.daemon()
-        self.addCleanup(a.stop)
+        a, _ = self.start_daemons()
         tag = self.tag()
         sent = message(tag)
         self.assertEqual(

@@ -6,7 +6,7 @@ What is here:
     removed from sys.argv so unittest does not see them) or from the
     environment (POPPER, POPAUTH);
   - make_cert(), insecure_context(), verifying_context(), crlf(),
-    check_sanitizers(), split_endpoint(), wait_until(): from
+    check_sanitizers(), wait_until(): from
     support_common.py (shared with smtp_support.py and mta_support.py);
   - Instance: a temporary instance folder with its posthorn.conf, spool,
     auth database (users made with the real popauth, secret on stdin) and
@@ -37,16 +37,12 @@ import tempfile
 import time
 
 import support_common as common
-from support_common import (check_sanitizers, crlf, insecure_context,
-                            make_cert, split_endpoint, verifying_context,
-                            wait_until)
+# Bounds on every wait (seconds), and helpers the tests use as sup.NAME.
+from support_common import (REPLY_TIMEOUT, START_TIMEOUT, STOP_TIMEOUT,
+                            check_sanitizers, crlf, insecure_context,
+                            make_cert, verifying_context, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-# Bounds on every wait, in seconds.
-START_TIMEOUT = 30.0
-REPLY_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 
 _paths = {"popper": os.environ.get("POPPER", ""),
           "popauth": os.environ.get("POPAUTH", "")}
@@ -406,8 +402,6 @@ _LISTEN_RE = common.listening_re("popper: ")
 class Popper(common.ServerProcess):
     """popper -C conf ARGS -l ... -L ...; stop() always ends it."""
 
-    STOP_TIMEOUT = STOP_TIMEOUT
-
     def __init__(self, instance, args, listen, tls_listen):
         super().__init__()
         self.instance = instance
@@ -465,28 +459,18 @@ class Popper(common.ServerProcess):
 # ---------------------------------------------------------------------------
 # Raw POP3 client
 
-class Pop3Raw:
+class Pop3Raw(common.RawSocket):
+    # Any error while reading to the end counts as the end.
+    CLOSE_ERRORS = (EOFError, ConnectionResetError, ssl.SSLError, OSError)
+
     def __init__(self, host="127.0.0.1", port=110, timeout=REPLY_TIMEOUT,
                  tls=False, sock=None):
-        self.timeout = timeout
         if sock is None:
             sock = socket.create_connection((host, port), timeout=timeout)
-        sock.settimeout(timeout)
-        self.sock = sock
+        super().__init__(sock, timeout)
         if tls:
             self.sock = insecure_context().wrap_socket(
                 self.sock, server_hostname="localhost")
-        self.buf = b""
-        self.received = b""  # every byte read, for transcripts
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def send(self, data):
-        self.sock.sendall(data)
 
     def cmd(self, text):
         """Sends one command line, returns the status line."""
@@ -494,21 +478,6 @@ class Pop3Raw:
             text = text.encode()
         self.send(text + b"\r\n")
         return self.line()
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError("connection closed; unread: %r" % self.buf)
-        self.buf += chunk
-        self.received += chunk
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            if len(self.buf) > (1 << 24):
-                raise AssertionError("no line end in 16 MiB")
-            self._fill()
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
 
     def read_exact(self, n):
         while len(self.buf) < n:
@@ -552,15 +521,6 @@ class Pop3Raw:
             raise AssertionError("APOP of %s refused: %r" % (user, r))
         return r
 
-    def read_until_close(self, limit=1 << 20):
-        try:
-            while len(self.buf) < limit:
-                self._fill()
-        except (EOFError, ConnectionResetError, ssl.SSLError, OSError):
-            pass
-        data, self.buf = self.buf, b""
-        return data
-
     def closed_within(self, seconds):
         """True when the server closes the connection within `seconds`
         (any bytes before the close are kept in self.buf)."""
@@ -587,10 +547,6 @@ class Pop3Raw:
             return False
         ready, _, _ = select.select([self.sock], [], [], seconds)
         return not ready
-
-    def starttls(self, context=None):
-        self.sock = (context or insecure_context()).wrap_socket(
-            self.sock, server_hostname="localhost")
 
 
 def apop_digest(timestamp, secret):
@@ -631,13 +587,3 @@ def wait_unlocked(port, user, secret, timeout=10.0):
     maildrop (a closed connection is noticed by popper asynchronously)."""
     if not wait_until(lambda: can_login(port, user, secret), timeout):
         raise AssertionError("maildrop of %s stays locked" % user)
-
-
-def wait_until(predicate, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)

@@ -5,14 +5,12 @@ What is here:
     command line (--sink PATH, --send-mail PATH, removed from sys.argv so
     unittest does not see them) or from the environment (SMTP_SINK_SERVER,
     SEND_MAIL);
-  - make_cert(): a throw-away self-signed certificate made with the openssl
-    command line (CN=localhost, SAN localhost/127.0.0.1/::1), once per
-    process;
+  - make_cert(), insecure_context(), check_sanitizers(): from
+    support_common.py (shared with pop3_support.py and mta_support.py);
+    canonical() is its crlf();
   - SinkServer: runs the real smtp_sink_server on a loopback port 0, reads
     "listening on ADDR:PORT", lists the stored messages with their .env
     sidecars, and always kills the process in stop();
-  - canonical(): what a message file must hold after a client converted
-    LF to CRLF and ended the last line;
   - RawClient: a socket that reads whole (multi-line) SMTP replies, for the
     hostile tests;
   - PyReceiver: a tiny threaded SMTP receiver whose replies can be scripted
@@ -22,28 +20,23 @@ What is here:
 All traffic stays on 127.0.0.1 / ::1; every wait is bounded.
 """
 
-import atexit
 import json
 import os
 import re
 import select
 import shutil
-import signal
 import socket
 import socketserver
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-# Bounds on every wait, in seconds.
-START_TIMEOUT = 30.0
-REPLY_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
+import support_common as common
+# Bounds on every wait (seconds), and helpers the tests use as sup.NAME.
+from support_common import (REPLY_TIMEOUT, START_TIMEOUT, STOP_TIMEOUT,
+                            check_sanitizers, insecure_context, make_cert)
 
 _paths = {"sink": os.environ.get("SMTP_SINK_SERVER", ""),
           "send_mail": os.environ.get("SEND_MAIL", "")}
@@ -51,18 +44,8 @@ _paths = {"sink": os.environ.get("SMTP_SINK_SERVER", ""),
 
 def parse_argv():
     """Takes --sink PATH / --send-mail PATH out of sys.argv."""
-    args = sys.argv[1:]
-    rest = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("--sink", "--send-mail") and i + 1 < len(args):
-            _paths["sink" if a == "--sink" else "send_mail"] = args[i + 1]
-            i += 2
-            continue
-        rest.append(a)
-        i += 1
-    sys.argv[1:] = rest
+    common.take_path_options(_paths, {"--sink": "sink",
+                                      "--send-mail": "send_mail"})
 
 
 def sink_binary():
@@ -71,33 +54,6 @@ def sink_binary():
 
 def send_mail_binary():
     return _paths["send_mail"]
-
-
-# ---------------------------------------------------------------------------
-# Certificates
-
-_cert_dir = None
-_cert_lock = threading.Lock()
-
-
-def make_cert():
-    """Returns (cert_file, key_file), generated once per process."""
-    global _cert_dir
-    with _cert_lock:
-        if _cert_dir is None:
-            d = tempfile.mkdtemp(prefix="posthorn-cert-")
-            atexit.register(shutil.rmtree, d, True)
-            subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                 "-subj", "/CN=localhost", "-days", "1",
-                 "-addext",
-                 "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-                 "-keyout", os.path.join(d, "key.pem"),
-                 "-out", os.path.join(d, "cert.pem")],
-                check=True, capture_output=True, timeout=60)
-            _cert_dir = d
-        return (os.path.join(_cert_dir, "cert.pem"),
-                os.path.join(_cert_dir, "key.pem"))
 
 
 def have_ipv6_loopback():
@@ -114,12 +70,9 @@ def have_ipv6_loopback():
 # ---------------------------------------------------------------------------
 # Messages
 
-def canonical(data):
-    """LF (not after CR) becomes CRLF; the last line is ended with CRLF."""
-    data = re.sub(rb"(?<!\r)\n", b"\r\n", data)
-    if data and not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data
+# What a message file must hold after a client converted LF to CRLF and
+# ended the last line.
+canonical = common.crlf
 
 
 def strip_received(data):
@@ -170,37 +123,15 @@ class Stored:
 # ---------------------------------------------------------------------------
 # The real smtp_sink_server
 
-# What AddressSanitizer, LeakSanitizer and UBSan print (builds with
-# -Db_sanitize=address,undefined): any of it fails the test.
-_SANITIZER_RE = re.compile(rb"ERROR: (Address|Leak)Sanitizer|"
-                           rb"runtime error: |SUMMARY: \w+Sanitizer")
+_LISTEN_RE = common.listening_re()
 
 
-def check_sanitizers(stderr, what):
-    m = _SANITIZER_RE.search(stderr or b"")
-    if m:
-        start = max(0, m.start() - 200)
-        raise AssertionError("%s: sanitizer report:\n%s" %
-                             (what, stderr[start:start + 4000].decode(
-                                 "utf-8", "replace")))
-
-
-_LISTEN_RE = re.compile(r"listening on (\S+)")
-
-
-def split_endpoint(endpoint):
-    """'127.0.0.1:25' -> ('127.0.0.1', 25); '[::1]:25' -> ('::1', 25)."""
-    host, _, port = endpoint.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, int(port)
-
-
-class SinkServer:
+class SinkServer(common.ServerProcess):
     """Runs smtp_sink_server; stop() always kills it."""
 
     def __init__(self, extra_args=(), listen=("127.0.0.1:0",), tls=False,
                  store=True):
+        super().__init__()
         self.dir = tempfile.mkdtemp(prefix="posthorn-sink-")
         self.maildir = os.path.join(self.dir, "mail")
         os.mkdir(self.maildir)
@@ -215,8 +146,6 @@ class SinkServer:
             self.args.append("--no-store")
         self.args += list(extra_args)
         self.expected_endpoints = len(listen)
-        self.proc = None
-        self.endpoints = []
         self.stdout_path = os.path.join(self.dir, "stdout")
         self.stderr_path = os.path.join(self.dir, "stderr")
 
@@ -227,27 +156,19 @@ class SinkServer:
                 open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(self.args, stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            with open(self.stdout_path, "r", errors="replace") as f:
-                found = _LISTEN_RE.findall(f.read())
-            if len(found) >= self.expected_endpoints:
-                self.endpoints = [split_endpoint(e) for e in found]
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
+        found = common.wait_listening(self.proc, self.stdout_text,
+                                      _LISTEN_RE, self.expected_endpoints,
+                                      START_TIMEOUT)
+        if found is not None:
+            self.endpoints = found
+            return self
         self.stop()
         raise AssertionError("smtp_sink_server did not start: %s\n%s" %
                              (self.args, self.diagnostics()))
 
-    @property
-    def host(self):
-        return self.endpoints[0][0]
-
-    @property
-    def port(self):
-        return self.endpoints[0][1]
+    def stdout_text(self):
+        with open(self.stdout_path, "r", errors="replace") as f:
+            return f.read()
 
     @property
     def address(self):
@@ -267,26 +188,9 @@ class SinkServer:
                 pass
         return "\n".join(text)
 
-    def terminate(self, timeout=STOP_TIMEOUT):
-        """SIGTERM, then the exit status (None if it had to be killed)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=timeout)
-            return None
-
     def stop(self):
         """Kills the server; fails if a sanitizer reported anything."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
+        self.kill()
         try:
             with open(self.stderr_path, "rb") as f:
                 stderr = f.read()
@@ -319,46 +223,23 @@ class SinkServer:
 
     def wait_messages(self, count, timeout=10.0):
         """The 250 comes after the commit, so this rarely has to wait."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.messages()
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.05)
+        found = []
+
+        def enough():
+            found[:] = self.messages()
+            return len(found) >= count
+        common.wait_until(enough, timeout, 0.05)
+        return found
 
 
 # ---------------------------------------------------------------------------
 # Raw SMTP client for hostile tests
 
-class RawClient:
+class RawClient(common.RawSocket):
     def __init__(self, host, port, timeout=REPLY_TIMEOUT):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.timeout = timeout
-        self.sock.settimeout(timeout)
+        super().__init__(socket.socket(family, socket.SOCK_STREAM), timeout)
         self.sock.connect((host, port))
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError("connection closed; unread: %r" % self.buf)
-        self.buf += chunk
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
 
     def reply(self):
         """One whole reply: (code, [lines])."""
@@ -368,16 +249,6 @@ class RawClient:
             lines.append(line)
             if len(line) < 4 or line[3:4] != b"-":
                 return int(line[:3]), lines
-
-    def read_until_close(self, limit=1 << 20):
-        """Everything the server sends until it closes (bounded)."""
-        try:
-            while len(self.buf) < limit:
-                self._fill()
-        except (EOFError, ConnectionResetError):
-            pass
-        data, self.buf = self.buf, b""
-        return data
 
     def quiet_for(self, seconds):
         """True when no byte arrives for `seconds` (an EOF counts as quiet:
@@ -407,21 +278,6 @@ class RawClient:
                 return True
             self.buf += chunk
             return False
-
-    def starttls(self, context=None):
-        """Wraps the socket in TLS (after a 220 to STARTTLS)."""
-        if context is None:
-            context = insecure_context()
-        self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
-        return self.sock
-
-
-def insecure_context():
-    """Client context that accepts the self-signed test certificate."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def replies_in(data):
@@ -574,13 +430,9 @@ def run(args, timeout=120, **kwargs):
 
 def need_binary(test, which):
     path = sink_binary() if which == "sink" else send_mail_binary()
-    if not path or not os.access(path, os.X_OK):
-        raise AssertionError("%s binary not given or not executable: %r "
-                             "(use --sink/--send-mail)" % (which, path))
-    return path
+    return common.require_executable(path, "%s binary" % which,
+                                     "--sink/--send-mail")
 
 
 def main():
-    import unittest
-    parse_argv()
-    unittest.main()
+    common.run_main(parse_argv)

@@ -36,8 +36,9 @@ import tempfile
 import threading
 import time
 
-# Bounds on every wait, in seconds (the modules may use their own).
+# Bounds on every wait, in seconds (mta_support.py has its own).
 START_TIMEOUT = 30.0
+REPLY_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
 # A line of a raw client longer than this without a line end fails.

@@ -8,7 +8,6 @@ without and with -force, -user with the secret on stdin, -password-only,
 usage errors, config errors). Everything happens in a temporary folder.
 """
 
-import argparse
 import os
 import pty
 import shutil
@@ -21,6 +20,8 @@ import tempfile
 import termios
 import time
 import unittest
+
+import cli_support
 
 POPAUTH = None
 
@@ -280,14 +281,5 @@ class PopauthTest(unittest.TestCase):
         self.assertIn('missing.conf', result.stderr.decode())
 
 
-def main():
-    global POPAUTH
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--popauth', required=True)
-    args, rest = parser.parse_known_args()
-    POPAUTH = os.path.abspath(args.popauth)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == '__main__':
-    main()
+    cli_support.main(sys.modules[__name__], POPAUTH='popauth')

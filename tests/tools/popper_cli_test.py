@@ -11,7 +11,6 @@ listening line and stops on SIGTERM with exit 0. Loopback only; every
 wait is bounded.
 """
 
-import argparse
 import os
 import re
 import selectors
@@ -19,9 +18,10 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
+
+import cli_support
+from cli_support import clean_env
 
 POPPER = None
 POPAUTH = None
@@ -39,44 +39,25 @@ MESSAGE = (b'From: Bob <bob@example.org>\n'
            b'Hi Alice.\n')
 
 
-def clean_env():
-    env = dict(os.environ)
-    env.pop('POSTHORN_CONF', None)
-    return env
+class PopperCliTest(cli_support.InstanceTest):
 
-
-class PopperCliTest(unittest.TestCase):
+    PREFIX = 'popper_cli_test.'
 
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix='popper_cli_test.')
-        self.dir = self.tmp.name
+        super().setUp()
         self.spool = os.path.join(self.dir, 'spool')
         os.mkdir(self.spool, 0o700)
         self.db = os.path.join(self.dir, 'pop.auth')
         self.conf = self.write_conf()
-        self.procs = []
-
-    def tearDown(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-            for stream in (proc.stdin, proc.stdout, proc.stderr):
-                if stream:
-                    stream.close()
-        self.tmp.cleanup()
 
     def write_conf(self, extra='', name='posthorn.conf'):
-        path = os.path.join(self.dir, name)
-        with open(path, 'w') as f:
-            f.write('# popper_cli_test\n'
-                    'hostname = test.example\n'
-                    'spool_dir = spool\n'
-                    'auth_db = pop.auth\n'
-                    'run_as =\n'
-                    'plaintext_auth = yes\n'
-                    'pop3_failed_login_delay = 0\n' + extra)
-        return path
+        return self.write_file(name, '# popper_cli_test\n'
+                               'hostname = test.example\n'
+                               'spool_dir = spool\n'
+                               'auth_db = pop.auth\n'
+                               'run_as =\n'
+                               'plaintext_auth = yes\n'
+                               'pop3_failed_login_delay = 0\n' + extra)
 
     def make_db(self, users=()):
         subprocess.run([POPAUTH, '-db', self.db, '-init'], check=True,
@@ -312,16 +293,6 @@ class PopperCliTest(unittest.TestCase):
         self.assertNotIn(b'listening', proc.stderr.read())
 
 
-def main():
-    global POPPER, POPAUTH
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--popper', required=True)
-    parser.add_argument('--popauth', required=True)
-    args, rest = parser.parse_known_args()
-    POPPER = os.path.abspath(args.popper)
-    POPAUTH = os.path.abspath(args.popauth)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == '__main__':
-    main()
+    cli_support.main(sys.modules[__name__], POPPER='popper',
+                     POPAUTH='popauth')

@@ -12,7 +12,6 @@ command-line mail delivered at once, SIGTERM exits 0. Loopback only;
 every wait is bounded.
 """
 
-import argparse
 import os
 import re
 import selectors
@@ -21,9 +20,10 @@ import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
+
+import cli_support
+from cli_support import clean_env, wait_for
 
 SENDMAIL = None
 
@@ -34,12 +34,6 @@ HEADER = ('-----Q-ID----------- --Size-- -----Q-Time----- '
 MESSAGE = b'Subject: hello\n\nHi Alice.\n'
 
 
-def clean_env():
-    env = dict(os.environ)
-    env.pop('POSTHORN_CONF', None)
-    return env
-
-
 def closed_port():
     """A loopback port nobody listens on (bound, then closed)."""
     with socket.socket() as s:
@@ -47,20 +41,12 @@ def closed_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, seconds=15.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+class SendmailCliTest(cli_support.InstanceTest):
 
-
-class SendmailCliTest(unittest.TestCase):
+    PREFIX = 'sendmail_cli_test.'
 
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix='sendmail_cli_test.')
-        self.dir = self.tmp.name
+        super().setUp()
         self.spool = os.path.join(self.dir, 'spool')
         os.mkdir(self.spool, 0o700)
         for user in ('alice', 'bob'):
@@ -76,35 +62,21 @@ class SendmailCliTest(unittest.TestCase):
                     '       carol@example.net\n'
                     'abuse: postmaster\n')
         self.conf = self.write_conf()
-        self.procs = []
-
-    def tearDown(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-            for stream in (proc.stdin, proc.stdout, proc.stderr):
-                if stream:
-                    stream.close()
-        self.tmp.cleanup()
 
     def write_conf(self, extra='', name='posthorn.conf'):
-        path = os.path.join(self.dir, name)
-        with open(path, 'w') as f:
-            f.write('# sendmail_cli_test\n'
-                    'hostname = test.example\n'
-                    'local_domains = test.example, localhost\n'
-                    'smtpd_listen = 127.0.0.1:0\n'
-                    'queue_dir = queue\n'
-                    'spool_dir = spool\n'
-                    'alias_file = aliases\n'
-                    'auth_db = pop.auth\n'
-                    'help_file = helpfile\n'
-                    'transport_map = transport\n'
-                    'local_recipients = aliases, maildrop\n'
-                    'smtp_connect_timeout = 5s\n'
-                    'run_as =\n' + extra)
-        return path
+        return self.write_file(name, '# sendmail_cli_test\n'
+                               'hostname = test.example\n'
+                               'local_domains = test.example, localhost\n'
+                               'smtpd_listen = 127.0.0.1:0\n'
+                               'queue_dir = queue\n'
+                               'spool_dir = spool\n'
+                               'alias_file = aliases\n'
+                               'auth_db = pop.auth\n'
+                               'help_file = helpfile\n'
+                               'transport_map = transport\n'
+                               'local_recipients = aliases, maildrop\n'
+                               'smtp_connect_timeout = 5s\n'
+                               'run_as =\n' + extra)
 
     def run_as(self, name, args, stdin=b'', timeout=60):
         """Runs the binary under argv[0] = name (a symlink for the others)."""
@@ -327,8 +299,16 @@ class SendmailCliTest(unittest.TestCase):
         r = self.sm('-odq', 'alice', 'nosuchuser', stdin=MESSAGE)
         self.assertEqual(r.returncode, EX_NOUSER)
         self.assertEqual(r.stderr, b'sendmail: nosuchuser... User unknown\n')
-        bad = self.sm('-odq', 'a@b@c', stdin=MESSAGE)
-        self.assertEqual(bad.returncode, EX_DATAERR, bad.stderr)
+        r = self.sm('-odq', 'nosuchuser@test.example', stdin=MESSAGE)
+        self.assertEqual(r.returncode, EX_NOUSER, r.stderr)
+        # Not one mailbox: a data error, whatever the local part would be.
+        for address in ('a@b@c', 'a@b@test.example', 'a b@test.example',
+                        '@test.example', 'a@', 'alice@'):
+            bad = self.sm('-odq', 'alice', address, stdin=MESSAGE)
+            self.assertEqual(bad.returncode, EX_DATAERR, bad.stderr)
+            self.assertEqual(
+                bad.stderr,
+                f'sendmail: {address}: not a valid address\n'.encode())
         self.assertEqual(self.queued_ids(), [])  # nothing queued
 
     def test_message_over_the_size_limit(self):
@@ -365,6 +345,28 @@ class SendmailCliTest(unittest.TestCase):
             envelope = f.read()
         self.assertIn('env-42', envelope)
         self.assertIn('hdrs', envelope)
+        # NOTIFY of every recipient, in the file the queue wrote at once.
+        self.assertRegex(envelope, r'(?m)^rcpt pending S-D ')
+        r = self.sm('-odq', '-N', 'never', 'alice', 'bob', stdin=MESSAGE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        (qid,) = set(self.queued_ids()) - {qid}
+        with open(os.path.join(self.queue, 'msg', qid + '.env')) as f:
+            envelope = f.read()
+        self.assertEqual(len(re.findall(r'(?m)^rcpt pending --- ', envelope)),
+                         2, envelope)
+
+    def test_interactive_delivery_delivers_its_bounce_too(self):
+        # -t recipients are not checked up front: the local agent bounces
+        # the unknown one, and the bounce to the local sender is
+        # delivered by the same -odi run (nothing left in the queue).
+        r = self.sm('-odi', '-t', '-f', 'bob@test.example',
+                    stdin=b'To: alice, nosuchuser\nSubject: half\n\nx\n')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b'Subject: half', self.mbox('alice'))
+        box = self.mbox('bob')
+        self.assertIn(b'MAILER-DAEMON', box)
+        self.assertIn(b'nosuchuser', box)
+        self.assertEqual(self.queued_ids(), [])
 
     # --- queue runs --------------------------------------------------------
 
@@ -536,14 +538,5 @@ class SendmailCliTest(unittest.TestCase):
         self.assertIn(b'sendmail: cannot start', r.stderr)
 
 
-def main():
-    global SENDMAIL
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--sendmail', required=True)
-    args, rest = parser.parse_known_args()
-    SENDMAIL = os.path.abspath(args.sendmail)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == '__main__':
-    main()
+    cli_support.main(sys.modules[__name__], SENDMAIL='sendmail')

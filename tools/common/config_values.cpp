@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -192,27 +193,31 @@ absl::StatusOr<std::vector<RecipientSource>> ParseRecipientSources(
   if (items.empty()) {
     return Invalid("empty list (\"none\" accepts every local name)");
   }
-  for (const std::string& item : items) {
+  struct Named {
+    std::string_view name;
     RecipientSource source;
-    if (item == "passwd") {
-      source = RecipientSource::kPasswd;
-    } else if (item == "aliases") {
-      source = RecipientSource::kAliases;
-    } else if (item == "auth_db") {
-      source = RecipientSource::kAuthDb;
-    } else if (item == "maildrop") {
-      source = RecipientSource::kMaildrop;
-    } else {
+  };
+  static constexpr Named kSources[] = {
+      {"passwd", RecipientSource::kPasswd},
+      {"aliases", RecipientSource::kAliases},
+      {"auth_db", RecipientSource::kAuthDb},
+      {"maildrop", RecipientSource::kMaildrop},
+  };
+  for (const std::string& item : items) {
+    const Named* found = nullptr;
+    for (const Named& n : kSources) {
+      if (n.name == item) found = &n;
+    }
+    if (found == nullptr) {
       return Invalid(fmt::format(
           "bad source \"{}\" (passwd, aliases, auth_db, maildrop, or none)",
           item));
     }
-    for (const RecipientSource seen : sources) {
-      if (seen == source) {
-        return Invalid(fmt::format("\"{}\" listed twice", item));
-      }
+    if (std::find(sources.begin(), sources.end(), found->source) !=
+        sources.end()) {
+      return Invalid(fmt::format("\"{}\" listed twice", item));
     }
-    sources.push_back(source);
+    sources.push_back(found->source);
   }
   return sources;
 }

@@ -3,8 +3,8 @@
 // PURPOSE
 //   popper and sendmail start as root (ports 110 and 25) and need root
 //   only to bind and to open their databases and log files; they then
-//   become run_as for good: supplementary groups, group, then user, and it checks that
-//   root cannot be regained.
+//   become run_as for good: supplementary groups, group, then user, and
+//   it checks that root cannot be regained.
 //
 // GUARANTEES
 //   No-op when the process is not root or `user` is empty (tests and the

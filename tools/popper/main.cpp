@@ -47,11 +47,10 @@
 #include "posthorn/net/pop3_server.h"
 #include "posthorn/pop3d/pop3_service.h"
 #include "posthorn/store/auth_db.h"
-#include "posthorn/store/maildir.h"
-#include "posthorn/store/mbox.h"
 #include "tools/common/config.h"
 #include "tools/common/exit_codes.h"
 #include "tools/common/logging.h"
+#include "tools/common/mailstore_config.h"
 #include "tools/common/privileges.h"
 #include "tools/popper/flags.h"
 
@@ -165,19 +164,6 @@ std::optional<Failure> Resolve(const PopperFlags& flags, const Config& config,
   return std::nullopt;
 }
 
-absl::StatusOr<std::unique_ptr<store::Mailstore>> OpenMailstore(
-    const Config& config) {
-  if (config.mailbox_format == MailboxFormat::kMaildir) {
-    store::MaildirStoreOptions options;
-    options.root_dir = config.spool_dir;
-    options.hostname = config.hostname;
-    return store::MakeMaildirStore(options);
-  }
-  store::MboxStoreOptions options;
-  options.spool_dir = config.spool_dir;
-  return store::MakeMboxStore(options);
-}
-
 Failure AuthDbFailure(const absl::Status& status, const std::string& path) {
   if (absl::IsNotFound(status)) {
     return {kExitNoInput,
@@ -251,15 +237,10 @@ int Main(int argc, char** argv) {
   if (!auth_db.ok()) {
     return Report(AuthDbFailure(auth_db.status(), config->auth_db), log);
   }
-  auto mailstore = OpenMailstore(*config);
+  auto mailstore = OpenConfiguredMailstore(*config);
   if (!mailstore.ok()) {
-    const absl::Status& s = mailstore.status();
-    const int code = absl::IsPermissionDenied(s) ? kExitNoPerm
-                     : absl::IsNotFound(s) || absl::IsInvalidArgument(s)
-                         ? kExitConfig
-                         : kExitUnavailable;
-    return Report({code, fmt::format("spool_dir {}: {}", config->spool_dir,
-                                     StatusText(s))},
+    return Report({MailstoreExitCode(mailstore.status()),
+                   StatusText(mailstore.status())},
                   log);
   }
 

@@ -32,11 +32,7 @@ namespace posthorn::tools {
 int RunDaemon(const SendmailFlags& flags, const Config& config) {
   auto logger = MakeLogger(config, /*to_stderr=*/true,
                            /*mail_log_required=*/true);
-  if (!logger.ok()) {
-    return Report(flags, {kExitCantCreat,
-                          fmt::format("mail_log: {}",
-                                      StatusText(logger.status()))});
-  }
+  if (!logger.ok()) return Report(flags, LoggerFailure(logger.status()));
   Logger* log = logger->get();
   const mta::LogFunction log_fn = LogTo(log);
 

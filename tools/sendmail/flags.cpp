@@ -76,26 +76,23 @@ class Parser {
 };
 
 bool Parser::Mode(std::string_view value) {
-  if (value == "d") {
-    b_mode_ = SendmailMode::kDaemon;
-  } else if (value == "s") {
-    b_mode_ = SendmailMode::kSmtpStdio;
-  } else if (value == "p") {
-    b_mode_ = SendmailMode::kListQueue;
-  } else if (value == "i") {
-    b_mode_ = SendmailMode::kNewAliases;
-  } else if (value == "v") {
-    b_mode_ = SendmailMode::kVerify;
-  } else if (value == "h") {
-    b_mode_ = SendmailMode::kHostStat;
-  } else if (value == "H") {
-    b_mode_ = SendmailMode::kPurgeStat;
-  } else if (value == "m") {
-    b_mode_ = SendmailMode::kSubmit;
-  } else {
-    return Usage(fmt::format("unknown mode -b{}", value));
+  struct Letter {
+    std::string_view letter;
+    SendmailMode mode;
+  };
+  static constexpr Letter kModes[] = {
+      {"d", SendmailMode::kDaemon},     {"s", SendmailMode::kSmtpStdio},
+      {"p", SendmailMode::kListQueue},  {"i", SendmailMode::kNewAliases},
+      {"v", SendmailMode::kVerify},     {"h", SendmailMode::kHostStat},
+      {"H", SendmailMode::kPurgeStat},  {"m", SendmailMode::kSubmit},
+  };
+  for (const Letter& m : kModes) {
+    if (m.letter == value) {
+      b_mode_ = m.mode;
+      return true;
+    }
   }
-  return true;
+  return Usage(fmt::format("unknown mode -b{}", value));
 }
 
 // -o options: the sendmail.cf options scripts still pass.
@@ -260,19 +257,21 @@ bool Parser::Flag(std::string_view arg) {
 
 std::optional<SendmailFlags> Parser::Run() {
   const std::string name = argc_ > 0 ? BaseName(argv_[0]) : "sendmail";
+  struct Name {
+    std::string_view name;
+    SendmailMode mode;
+  };
+  static constexpr Name kNames[] = {
+      {"mailq", SendmailMode::kListQueue},
+      {"newaliases", SendmailMode::kNewAliases},
+      {"praliases", SendmailMode::kPrintAliases},
+      {"hoststat", SendmailMode::kHostStat},
+      {"purgestat", SendmailMode::kPurgeStat},
+      {"mailstats", SendmailMode::kMailStats},
+  };
   std::optional<SendmailMode> name_mode;
-  if (name == "mailq") {
-    name_mode = SendmailMode::kListQueue;
-  } else if (name == "newaliases") {
-    name_mode = SendmailMode::kNewAliases;
-  } else if (name == "praliases") {
-    name_mode = SendmailMode::kPrintAliases;
-  } else if (name == "hoststat") {
-    name_mode = SendmailMode::kHostStat;
-  } else if (name == "purgestat") {
-    name_mode = SendmailMode::kPurgeStat;
-  } else if (name == "mailstats") {
-    name_mode = SendmailMode::kMailStats;
+  for (const Name& n : kNames) {
+    if (n.name == name) name_mode = n.mode;
   }
   flags_.program = name_mode ? name : "sendmail";
 

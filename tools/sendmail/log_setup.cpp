@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "fmt/format.h"
+#include "tools/common/exit_codes.h"
 #include "tools/sendmail/setup.h"
 
 namespace posthorn::tools {
@@ -47,6 +48,10 @@ absl::StatusOr<std::unique_ptr<Logger>> MakeLogger(const Config& config,
   }
   options.trace_path.clear();
   return Logger::Create(std::move(options));
+}
+
+Failure LoggerFailure(const absl::Status& status) {
+  return {kExitCantCreat, fmt::format("mail_log: {}", StatusText(status))};
 }
 
 mta::LogFunction LogTo(Logger* logger) {

@@ -29,11 +29,7 @@ int RunQueue(const SendmailFlags& flags, const Config& config) {
   sigaddset(&stop, SIGINT);
   if (flags.queue_interval) pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   auto logger = MakeLogger(config, flags.verbose);
-  if (!logger.ok()) {
-    return Report(flags, {kExitCantCreat,
-                          fmt::format("mail_log: {}",
-                                      StatusText(logger.status()))});
-  }
+  if (!logger.ok()) return Report(flags, LoggerFailure(logger.status()));
   Logger* log = logger->get();
   std::unique_ptr<mta::Router> router;
   Stores stores;

@@ -67,6 +67,8 @@ int Report(const SendmailFlags& flags, const Failure& failure,
 absl::StatusOr<std::unique_ptr<Logger>> MakeLogger(
     const Config& config, bool to_stderr, bool mail_log_required = false);
 mta::LogFunction LogTo(Logger* logger);
+// MakeLogger's error as the modes report it: exit 73, "mail_log: ...".
+Failure LoggerFailure(const absl::Status& status);
 
 // --- routing_setup.cpp
 // The router of the config (transport_map read and parsed here).

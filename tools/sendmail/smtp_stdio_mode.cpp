@@ -19,11 +19,7 @@ namespace posthorn::tools {
 
 int RunSmtpStdio(const SendmailFlags& flags, const Config& config) {
   auto logger = MakeLogger(config, flags.verbose);
-  if (!logger.ok()) {
-    return Report(flags, {kExitCantCreat,
-                          fmt::format("mail_log: {}",
-                                      StatusText(logger.status()))});
-  }
+  if (!logger.ok()) return Report(flags, LoggerFailure(logger.status()));
   Logger* log = logger->get();
   std::unique_ptr<mta::Router> router;
   mta::NetworkList trusted;

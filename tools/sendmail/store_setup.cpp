@@ -11,9 +11,8 @@
 #include <utility>
 
 #include "fmt/format.h"
-#include "posthorn/store/maildir.h"
-#include "posthorn/store/mbox.h"
 #include "tools/common/exit_codes.h"
+#include "tools/common/mailstore_config.h"
 #include "tools/sendmail/alias_reload.h"
 #include "tools/sendmail/setup.h"
 
@@ -44,25 +43,10 @@ std::optional<Failure> OpenQueue(const Config& config, Stores* stores) {
 }
 
 std::optional<Failure> OpenMailstore(const Config& config, Stores* stores) {
-  absl::StatusOr<std::unique_ptr<store::Mailstore>> mailstore;
-  if (config.mailbox_format == MailboxFormat::kMaildir) {
-    store::MaildirStoreOptions options;
-    options.root_dir = config.spool_dir;
-    options.hostname = config.hostname;
-    mailstore = store::MakeMaildirStore(options);
-  } else {
-    store::MboxStoreOptions options;
-    options.spool_dir = config.spool_dir;
-    mailstore = store::MakeMboxStore(options);
-  }
+  auto mailstore = OpenConfiguredMailstore(config);
   if (!mailstore.ok()) {
-    const absl::Status& s = mailstore.status();
-    const int code = absl::IsPermissionDenied(s) ? kExitNoPerm
-                     : absl::IsNotFound(s) || absl::IsInvalidArgument(s)
-                         ? kExitConfig
-                         : kExitUnavailable;
-    return Failure{code, fmt::format("spool_dir {}: {}", config.spool_dir,
-                                     StatusText(s))};
+    return Failure{MailstoreExitCode(mailstore.status()),
+                   StatusText(mailstore.status())};
   }
   stores->mailstore = *std::move(mailstore);
   return std::nullopt;

@@ -117,11 +117,7 @@ Failure QueueFailure(const SendmailFlags& flags, const absl::Status& s) {
 
 int RunSubmit(const SendmailFlags& flags, const Config& config) {
   auto logger = MakeLogger(config, flags.verbose);
-  if (!logger.ok()) {
-    return Report(flags, {kExitCantCreat, fmt::format(
-                                              "mail_log: {}",
-                                              StatusText(logger.status()))});
-  }
+  if (!logger.ok()) return Report(flags, LoggerFailure(logger.status()));
   Logger* log = logger->get();
   const Invoker who = WhoIsCalling();  // before giving up root
   // As root: the queue files belong to run_as, like the daemon's.

@@ -34,10 +34,11 @@
 //     the message once or not at all, and the retry then appends it — so a
 //     caller that retries until OK gets exactly one copy. This is what
 //     makes local delivery exactly once across an MTA crash between the
-//     append and its queue update. Limits (see the backend docs): mbox
-//     remembers the last 32 keyed deliveries per maildrop; a message a POP
-//     session deleted before the retry may be delivered again; in Maildir,
-//     a copy another program renamed (other flags than ":2,") is not seen.
+//     append and its queue update. Limits (docs/store-*.md): mbox
+//     remembers the last 32 keyed deliveries per maildrop; Maildir
+//     delivers again a copy a POP session deleted before the retry, or one
+//     another program renamed (flags other than ":2,"). Deduplication can
+//     only ever fail towards a duplicate, never towards a lost message.
 //     An empty delivery_id (the default) means no deduplication.
 //   - OpenSession() takes the POP-session lock: a second session on the same
 //     maildrop fails with IsInUse(status) until the first ends. The lock
@@ -101,7 +102,7 @@ struct DeliveryInfo {
   // uses "<queue id>.<recipient index>.<user>". Empty: every call appends.
   // The retry must also pass the same `arrival` and message bytes (Maildir
   // derives the file name from them).
-  std::string delivery_id;
+  std::string delivery_id = {};  // (an initializer: callers may omit it)
 };
 
 // One message of a POP session's snapshot.

@@ -5,13 +5,16 @@
 // outcome is the worst of its targets: any deferred -> deferred, else any
 // bounced -> bounced, else sent.
 //
-// AT LEAST ONCE
-//   Targets are not remembered one by one: when one target of an alias
-//   defers and another succeeded, the whole recipient is retried later and
-//   the targets that succeeded get the message again. This keeps the
-//   envelope simple (one state per RCPT) at the price of a rare duplicate,
-//   the same trade sendmail makes for a crash between delivery and the
-//   queue update.
+// EXACTLY ONCE INTO MAILDROPS
+//   Each maildrop delivery carries DeliveryInfo::delivery_id =
+//   "<queue id>.<recipient index>.<user>" (store/mailstore.h, idempotent
+//   delivery). A retry of the recipient — after a crash between the
+//   append and the queue update, or because another target of the same
+//   alias deferred — finds the earlier copy and appends nothing.
+//   Files, programs and forwards are still at least once: when one target
+//   of an alias defers and another of those succeeded, the whole recipient
+//   is retried later and they get the message again (one state per RCPT
+//   in the envelope, the trade sendmail makes).
 
 #include <map>
 #include <string>
@@ -146,7 +149,8 @@ class LocalAgent final : public DeliveryAgent {
         forwards[ForwardSender(envelope, target)].push_back(target.value);
         continue;
       }
-      auto [result, relay] = DeliverTarget(request, address, target, single);
+      auto [result, relay] =
+          DeliverTarget(request, index, address, target, single);
       if (result.status == DeliveryStatus::kSent) {
         delivered.push_back(target.kind == TargetKind::kProgram
                                 ? "|" + target.value
@@ -193,12 +197,12 @@ class LocalAgent final : public DeliveryAgent {
   }
 
   std::pair<TargetResult, std::string> DeliverTarget(
-      const DeliveryRequest& request, const std::string& address,
-      const LocalTarget& target, bool single) {
+      const DeliveryRequest& request, std::size_t index,
+      const std::string& address, const LocalTarget& target, bool single) {
     const store::QueueEnvelope& envelope = *request.envelope;
     switch (target.kind) {
       case TargetKind::kUser:
-        return {DeliverToUser(request, target.value), "local"};
+        return {DeliverToUser(request, index, target.value), "local"};
       case TargetKind::kUnknownUser:
         return {{DeliveryStatus::kBounced,
                  fmt::format("550 5.1.1 <{}>: User unknown",
@@ -236,7 +240,7 @@ class LocalAgent final : public DeliveryAgent {
   }
 
   TargetResult DeliverToUser(const DeliveryRequest& request,
-                             const std::string& user) {
+                             std::size_t index, const std::string& user) {
     const store::QueueEnvelope& envelope = *request.envelope;
     auto reader = request.open_data();
     if (!reader.ok()) {
@@ -245,6 +249,7 @@ class LocalAgent final : public DeliveryAgent {
     store::DeliveryInfo info;
     info.envelope_sender = envelope.sender;
     info.arrival = envelope.arrival;
+    info.delivery_id = fmt::format("{}.{}.{}", envelope.id, index, user);
     absl::Status status = options_.mailstore->Deliver(user, info, **reader);
     if (!status.ok()) {
       return deliver::StorageFailure(status,

@@ -8,7 +8,10 @@
 //      that cannot be routed bounces "553 5.1.3".
 //   3. Group: all local recipients in one request to the local agent; the
 //      remote ones one request per next hop (FormatNextHop). No remote
-//      agent: remote recipients defer "451 4.4.0".
+//      agent: remote recipients defer "451 4.4.0". Local requests to
+//      the same users take turns in the process (a mutex per user
+//      stripe) before the agent takes the maildrop's file locks, which
+//      are polled with sleeps and hand over slowly.
 //   4. Record each RecipientOutcome in the envelope and log it.
 //   5. No recipient pending (or the queue lifetime is over, which fails
 //      the pending ones "550 5.4.7"): queue the failure and success DSNs,

@@ -14,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "mta/submit/ascii_case.h"
 #include "mta/submit/stdin_lines.h"
 #include "posthorn/message/address.h"
 #include "posthorn/message/date.h"
@@ -25,17 +26,7 @@ namespace {
 // The header section held before the message can be enqueued.
 constexpr std::size_t kMaxHeaderBytes = 1024 * 1024;
 
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool SameIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::SameIgnoringCase;
 
 // RFC 5322 atext, plus "." between atoms: a bare local name ("alice").
 bool IsDotAtom(std::string_view s) {

@@ -371,29 +371,64 @@ void BreakIfStale(const std::string& lock_path, absl::Duration stale_age) {
 
 }  // namespace
 
+namespace {
+
+// Makes `lock_path` a hard link to `temp` (which holds the pid). 0, or the
+// errno; EEXIST when the lock is taken. link() over NFS may report an
+// error although it worked (a lost reply): the link count tells.
+int LinkLock(const std::string& temp, int temp_fd,
+             const std::string& lock_path) {
+  CrashPoint();
+  if (::link(temp.c_str(), lock_path.c_str()) == 0) return 0;
+  int err = errno;
+  struct stat st;
+  if (err != EEXIST && ::fstat(temp_fd, &st) == 0 && st.st_nlink == 2) {
+    return 0;
+  }
+  return err;
+}
+
+}  // namespace
+
 absl::StatusOr<DotLock> DotLock::Acquire(const std::string& path,
                                          absl::Duration timeout,
                                          absl::Duration stale_age) {
   std::string lock_path = path + ".lock";
   std::string content = fmt::format("{}\n", ::getpid());
+  // The pid is written before the lock name exists (write a unique file,
+  // then link it to the lock name, the NFS-safe dot-lock): a holder killed
+  // at any moment leaves a lock naming it, which the next waiter breaks
+  // at once (HolderIsDead), never an empty one that blocks for stale_age.
+  std::string base = lock_path.substr(lock_path.rfind('/') + 1);
+  std::string temp = JoinPath(DirName(lock_path),
+                              UniqueTempName(fmt::format(".{}", base)));
+  CrashPoint();
+  UniqueFd temp_fd(::open(temp.c_str(),
+                          O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          0644));
+  if (!temp_fd.valid()) return ErrnoStatus(errno, "create lock", temp);
+  absl::Status written = WriteAll(temp_fd.get(), content, temp);
+  if (!written.ok()) {
+    ::unlink(temp.c_str());
+    return written;
+  }
   absl::Time deadline = absl::Now() + timeout;
   absl::Duration pause = absl::Milliseconds(1);
   for (;;) {
-    CrashPoint();
-    int fd = ::open(lock_path.c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      UniqueFd owned(fd);
-      // The pid lets others break a lock whose holder died; a short write
-      // only makes the lock look "not dead", which is the safe side.
-      (void)::write(fd, content.data(), content.size());
+    int err = LinkLock(temp, temp_fd.get(), lock_path);
+    if (err == 0) {
       CrashPoint();
+      ::unlink(temp.c_str());  // the lock keeps the inode
       return DotLock(std::move(lock_path));
     }
-    if (errno != EEXIST) return ErrnoStatus(errno, "create lock", lock_path);
+    if (err != EEXIST) {
+      ::unlink(temp.c_str());
+      return ErrnoStatus(err, "create lock", lock_path);
+    }
     BreakIfStale(lock_path, stale_age);
     if (::access(lock_path.c_str(), F_OK) != 0) continue;  // broken or freed
     if (absl::Now() >= deadline) {
+      ::unlink(temp.c_str());
       return absl::UnavailableError(fmt::format(
           "lock {}: still held after {}", lock_path,
           absl::FormatDuration(timeout)));

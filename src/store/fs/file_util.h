@@ -109,9 +109,15 @@ absl::Status LockOfd(int fd, std::string_view path, absl::Duration timeout);
 // use it only together with a DotLock (which excludes threads too).
 absl::Status LockFcntl(int fd, std::string_view path, absl::Duration timeout);
 
-// `<path>.lock` made with O_EXCL, holding the owner's pid. Waits up to
-// `timeout` (polling); a lock file older than `stale_age`, or naming a
-// dead pid on this host, is broken. Removed by the destructor.
+// `<path>.lock` holding the owner's pid, made the NFS-safe way: the pid
+// is written to a unique temporary file `.<name>.lock.<pid>.<n>.<rand>`
+// in the same folder, which is then link(2)ed to the lock name and
+// removed, so the lock never exists without its pid (a holder killed at
+// any moment leaves a lock naming a dead pid, or no lock; at worst a
+// stray temporary file). Waits up to `timeout` (polling); a lock naming a
+// pid that no longer runs on this host is broken at once, one without a
+// readable pid (another program's) once it is older than `stale_age`.
+// Removed by the destructor.
 class DotLock {
  public:
   static absl::StatusOr<DotLock> Acquire(const std::string& path,

@@ -63,6 +63,18 @@ std::string MakeUniqueBase(absl::Time now, std::string_view escaped_host) {
                       std::string(escaped_host));
 }
 
+std::string MakeDeliveryBase(absl::Time arrival, std::string_view delivery_id,
+                             std::string_view escaped_host) {
+  std::int64_t micros = absl::ToUnixMicros(arrival);
+  if (micros < 0) micros = 0;
+  std::string keyed = absl::StrCat("posthorn delivery id\n",
+                                   std::string(delivery_id));
+  return absl::StrFormat("%d.M%dI%016x%016x.%s", micros / 1000000,
+                         micros % 1000000, Fnv1a64(keyed, kFnvBasis),
+                         Fnv1a64(keyed, 0x84222325cbf29ce4ULL),
+                         std::string(escaped_host));
+}
+
 std::optional<ParsedName> ParseMessageName(std::string_view name) {
   if (name.empty() || name.front() < '0' || name.front() > '9') {
     return std::nullopt;

@@ -8,6 +8,10 @@
 //   the name has no path separator, no info separator and no ambiguous
 //   field. Uniqueness: pid + a process-wide counter + the microsecond;
 //   the rename into new/ also refuses to replace an existing name.
+//   A keyed delivery (DeliveryInfo::delivery_id) is named
+//   <arrival sec>.M<arrival usec>I<32 hex digest of the id>.<host>,S=..,W=..
+//   instead: the same id, arrival and message give the same name, which is
+//   how a retried delivery finds its earlier copy with two stats.
 //
 // WHAT IS A MESSAGE NAME
 //   A name that starts with a decimal digit (the delivery time, as every
@@ -36,6 +40,11 @@ std::string EscapeHostForMaildir(std::string_view host);
 
 // A fresh "<sec>.M<usec>P<pid>Q<counter>.<escaped host>" for `now`.
 std::string MakeUniqueBase(absl::Time now, std::string_view escaped_host);
+
+// "<sec>.M<usec>I<digest>.<escaped host>" for a keyed delivery: the same
+// for the same `arrival` and `delivery_id` (see NAME FORM).
+std::string MakeDeliveryBase(absl::Time arrival, std::string_view delivery_id,
+                             std::string_view escaped_host);
 
 // The fields of a message name used to order and size messages.
 struct ParsedName {

@@ -14,6 +14,17 @@
 //   the 36-hour rule removes; after 4 the whole message is there.
 //   The name is made from the current time, not DeliveryInfo::arrival:
 //   Maildir names carry the delivery time, and sessions order by it.
+//
+// KEYED DELIVERY (DeliveryInfo::delivery_id set)
+//   The final name comes from the arrival time and the id
+//   (MakeDeliveryBase) plus the sizes, so a retry of the same delivery
+//   computes the same name. After step 3 the delivery looks for that name
+//   in new/ and, as this store's sessions move it, in cur/ with ":2,"
+//   (two stats, no folder scan); found, or the no-replace rename reporting
+//   it taken, means an earlier call delivered it: the tmp/ copy is
+//   removed, new/ fsynced (the earlier call may have died before its
+//   sync) and OK returned. A copy another program renamed with other
+//   flags, or one a POP session deleted, is not found: delivered again.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +80,11 @@ class MaildirStore final : public Mailstore {
   // Steps 2-3 of DELIVERY into the open `fd`; returns the name suffix.
   absl::StatusOr<std::string> WriteMessage(int fd, const std::string& path,
                                            MessageReader& source);
+  // Steps 4-5 of DELIVERY for a keyed delivery (see KEYED DELIVERY):
+  // `name` is the final name, tmp_path holds the written message.
+  absl::Status DeliverKeyed(const MaildirPaths& paths,
+                            const std::string& tmp_path,
+                            const std::string& name);
 
   MaildirStoreOptions options_;
   std::string escaped_host_;
@@ -102,10 +118,44 @@ absl::StatusOr<std::string> MaildirStore::WriteMessage(int fd,
                       ",W=", normalizer.crlf_size());
 }
 
+absl::Status MaildirStore::DeliverKeyed(const MaildirPaths& paths,
+                                        const std::string& tmp_path,
+                                        const std::string& name) {
+  // Where this store's own sessions put it (maildir_session.cpp, CurName).
+  std::string in_new = fs::JoinPath(paths.new_dir, name);
+  std::string in_cur = fs::JoinPath(paths.cur, name + ":2,");
+  bool delivered = false;
+  for (const std::string* path : {&in_new, &in_cur}) {
+    auto st = fs::LStat(*path);
+    if (st.ok()) {
+      delivered = true;
+      break;
+    }
+    if (!absl::IsNotFound(st.status())) {
+      (void)fs::Unlink(tmp_path);
+      return st.status();
+    }
+  }
+  absl::Status status;
+  if (!delivered) {
+    status = maildir::RenameNoReplace(tmp_path, in_new);
+    delivered = absl::IsAlreadyExists(status);
+  }
+  if (delivered) status = fs::Unlink(tmp_path);  // the earlier copy stays
+  if (!status.ok()) {
+    (void)fs::Unlink(tmp_path);
+    return status;
+  }
+  // A copy in cur/ was put there by a session, which synced cur/.
+  if (!options_.fsync) return absl::OkStatus();
+  return fs::FsyncDir(paths.new_dir);
+}
+
 absl::Status MaildirStore::Deliver(std::string_view user,
-                                   const DeliveryInfo& /*info*/,
+                                   const DeliveryInfo& info,
                                    MessageReader& source) {
   if (auto s = ValidateUserName(user); !s.ok()) return s;
+  if (auto s = ValidateDeliveryId(info.delivery_id); !s.ok()) return s;
   MaildirPaths paths(options_.root_dir, user);
   if (auto s = maildir::EnsureMaildir(paths, options_.fsync); !s.ok()) {
     return s;
@@ -118,6 +168,13 @@ absl::Status MaildirStore::Deliver(std::string_view user,
   auto suffix = WriteMessage(fd->get(), tmp_path, source);
   fd->reset();
   absl::Status status = suffix.status();
+  if (status.ok() && !info.delivery_id.empty()) {
+    return DeliverKeyed(paths, tmp_path,
+                        maildir::MakeDeliveryBase(info.arrival,
+                                                  info.delivery_id,
+                                                  escaped_host_) +
+                            *suffix);
+  }
   for (int attempt = 0; status.ok(); ++attempt) {
     status = maildir::RenameNoReplace(
         tmp_path, fs::JoinPath(paths.new_dir, base + *suffix));

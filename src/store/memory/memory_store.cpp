@@ -11,11 +11,15 @@
 //
 // UIDs are "m" + a per-maildrop counter that never goes back, so they are
 // unique and stable for the store's lifetime. Nothing is durable.
+// Keyed deliveries (DeliveryInfo::delivery_id) are remembered per maildrop
+// (the last kMaxRememberedDeliveries), also after a POP session removed
+// the message.
 
 #include "posthorn/store/memory_store.h"
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -40,8 +44,15 @@ struct StoredMessage {
   MessageInfo info;
 };
 
+// Keyed deliveries remembered per maildrop (the oldest is forgotten
+// first); a retry comes right after its crash, never thousands later.
+constexpr std::size_t kMaxRememberedDeliveries = 1024;
+
 struct Maildrop {
   std::vector<StoredMessage> messages;
+  // DeliveryInfo::delivery_id values already delivered, and their order.
+  absl::flat_hash_set<std::string> delivered_ids;
+  std::deque<std::string> delivered_order;
   std::uint64_t next_id = 1;
   bool session_open = false;
   std::map<std::string, std::string, std::less<>> notes;
@@ -151,9 +162,10 @@ class MemorySession final : public MaildropSession {
 
 class MemoryStore final : public Mailstore {
  public:
-  absl::Status Deliver(std::string_view user, const DeliveryInfo& /*info*/,
+  absl::Status Deliver(std::string_view user, const DeliveryInfo& info,
                        MessageReader& source) override {
     if (auto s = ValidateUserName(user); !s.ok()) return s;
+    if (auto s = ValidateDeliveryId(info.delivery_id); !s.ok()) return s;
     maildir::LfNormalizer normalizer;
     auto stored = std::make_shared<std::string>();
     std::string input(kDeliveryChunk, '\0');
@@ -169,6 +181,17 @@ class MemoryStore final : public Mailstore {
     }
     std::lock_guard<std::mutex> guard(state_->mutex);
     Maildrop& drop = state_->maildrops[std::string(user)];
+    if (!info.delivery_id.empty()) {
+      // Checked under the mutex, so even concurrent calls append once.
+      if (!drop.delivered_ids.insert(info.delivery_id).second) {
+        return absl::OkStatus();
+      }
+      drop.delivered_order.push_back(info.delivery_id);
+      if (drop.delivered_order.size() > kMaxRememberedDeliveries) {
+        drop.delivered_ids.erase(drop.delivered_order.front());
+        drop.delivered_order.pop_front();
+      }
+    }
     StoredMessage message;
     message.id = drop.next_id++;
     message.info.size = normalizer.crlf_size();

@@ -79,35 +79,67 @@ absl::StatusOr<fs::UniqueFd> CreateLockedFile(const std::string& path) {
   return fd;
 }
 
-absl::Status WriteEnvelopeFile(QueueContext& context,
-                               const QueueEnvelope& envelope) {
+StagedEnvelope::~StagedEnvelope() {
+  // Best effort; recovery removes a leftover too (its lock dies with fd).
+  if (!temp_path.empty()) (void)fs::Unlink(temp_path);
+}
+
+absl::StatusOr<StagedEnvelope> StageEnvelopeFile(
+    const QueueContext& context, const QueueEnvelope& envelope) {
   absl::StatusOr<std::string> text = SerializeEnvelope(envelope);
   if (!text.ok()) return text.status();
-  const std::string final_path = context.EnvPath(envelope.id);
-  std::string temp_path;
-  fs::UniqueFd fd;
+  StagedEnvelope staged;
+  staged.final_path = context.EnvPath(envelope.id);
   for (int attempt = 0;; ++attempt) {
-    temp_path =
+    std::string temp_path =
         fs::JoinPath(context.tmp_dir, fs::UniqueTempName(envelope.id + ".env"));
     absl::StatusOr<fs::UniqueFd> created = CreateLockedFile(temp_path);
     if (created.ok()) {
-      fd = *std::move(created);
+      staged.fd = *std::move(created);
+      staged.temp_path = std::move(temp_path);
       break;
     }
     bool retry = absl::IsUnavailable(created.status()) ||
                  absl::IsAlreadyExists(created.status());
     if (!retry || attempt == 3) return created.status();
   }
-  absl::Status status = fs::WriteAll(fd.get(), *text, temp_path);
-  if (status.ok() && context.fsync) status = fs::Fsync(fd.get(), temp_path);
-  if (status.ok()) {
-    fs::CrashPoint();
-    status = fs::Rename(temp_path, final_path);
-  }
-  if (!status.ok()) {
-    (void)fs::Unlink(temp_path);  // best effort; recovery removes it too
-  }
+  absl::Status written = fs::WriteAll(staged.fd.get(), *text, staged.temp_path);
+  if (!written.ok()) return written;  // the destructor removes the file
+  return staged;
+}
+
+absl::Status CommitStagedEnvelope(StagedEnvelope& staged) {
+  fs::CrashPoint();
+  absl::Status status = fs::Rename(staged.temp_path, staged.final_path);
+  if (status.ok()) staged.temp_path.clear();
   return status;
+}
+
+absl::Status SyncTogether(std::initializer_list<SyncFile> files) {
+  if (files.size() > 1) {
+    for (const SyncFile& f : files) {
+      // Only a hint (see queue_files.h): its result does not matter.
+      (void)::sync_file_range(f.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+  }
+  absl::Status first;
+  for (const SyncFile& f : files) {
+    absl::Status s = f.data_only ? fs::Fdatasync(f.fd, f.path)
+                                 : fs::Fsync(f.fd, f.path);
+    if (first.ok() && !s.ok()) first = std::move(s);
+  }
+  return first;
+}
+
+absl::Status WriteEnvelopeFile(QueueContext& context,
+                               const QueueEnvelope& envelope) {
+  absl::StatusOr<StagedEnvelope> staged = StageEnvelopeFile(context, envelope);
+  if (!staged.ok()) return staged.status();
+  if (context.fsync) {
+    absl::Status synced = fs::Fsync(staged->fd.get(), staged->temp_path);
+    if (!synced.ok()) return synced;
+  }
+  return CommitStagedEnvelope(*staged);
 }
 
 absl::StatusOr<QueueEnvelope> ReadEnvelopeFile(const QueueContext& context,

@@ -72,11 +72,22 @@ void FileQueueWriter::RemoveFromMsg(bool envelope_renamed) {
 absl::StatusOr<std::string> FileQueueWriter::Commit() {
   if (state_ != State::kWriting) return NotWriting();
   const std::string data_path = context_->DataPath(envelope_.id);
+  envelope_.size = size_;
+  // The envelope is staged in tmp/ first so that it and the data are
+  // synced together: one journal commit for both (queue_files.h).
+  absl::StatusOr<StagedEnvelope> staged =
+      StageEnvelopeFile(*context_, envelope_);
+  if (!staged.ok()) {
+    Abort();
+    return staged.status();
+  }
   if (context_->fsync) {
-    absl::Status synced = fs::Fdatasync(fd_.get(), temp_path_);
+    absl::Status synced = SyncTogether(
+        {{fd_.get(), temp_path_, /*data_only=*/true},
+         {staged->fd.get(), staged->temp_path, /*data_only=*/false}});
     if (!synced.ok()) {
       Abort();
-      return synced;
+      return synced;  // `staged` removes its file
     }
   }
   fs::CrashPoint();
@@ -86,8 +97,7 @@ absl::StatusOr<std::string> FileQueueWriter::Commit() {
     return moved;
   }
   state_ = State::kAborted;  // from here on failures clean up msg/ instead
-  envelope_.size = size_;
-  absl::Status written = WriteEnvelopeFile(*context_, envelope_);
+  absl::Status written = CommitStagedEnvelope(*staged);
   if (!written.ok()) {
     RemoveFromMsg(/*envelope_renamed=*/false);
     fd_.reset();

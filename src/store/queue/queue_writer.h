@@ -3,9 +3,11 @@
 // STEPS (crash points between each; see docs/queue.md)
 //   BeginEnqueue: new id, tmp/<id>.data created O_EXCL and OFD-locked.
 //   Write:        appended to that file.
-//   Commit:       fdatasync the data; rename it to msg/<id>.data; write
-//                 the envelope (id and size set) to tmp/, fsync, rename to
-//                 msg/<id>.env (now visible); wait for a shared fsync of
+//   Commit:       write the envelope (id and size set) to tmp/; sync
+//                 the data and the envelope together (SyncTogether: one
+//                 journal commit on ext4); rename the data to
+//                 msg/<id>.data, then the envelope to msg/<id>.env (now
+//                 visible); wait for a shared fsync of
 //                 msg/ that began after that rename; release the lock.
 //   The data file stays locked until Commit returns, so recovery in another
 //   process never takes msg/<id>.data for an orphan while it waits for its

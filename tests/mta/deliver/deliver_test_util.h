@@ -22,7 +22,7 @@
 #include "posthorn/mta/delivery.h"
 #include "posthorn/mta/log.h"
 #include "posthorn/store/queue.h"
-#include "tests/store/common/temp_dir.h"
+#include "store/common/temp_dir.h"  // tests/store/common
 
 namespace posthorn::mta::testing {
 

@@ -234,6 +234,66 @@ TEST(DotLock, BreaksALockOfADeadProcessOrPastItsAge) {
   EXPECT_TRUE(fs::DotLock::Acquire(mbox, absl::Seconds(1), absl::Minutes(5)).ok());
 }
 
+// A holder killed at any step of Acquire (and while holding) never leaves
+// a lock that blocks the next taker for the stale age: the lock exists
+// only with a pid in it, and that pid is dead.
+TEST(DotLock, HolderKilledAtEveryStepNeverBlocksTheNext) {
+  bool completed = false;
+  int killed = 0;
+  for (std::int64_t n = 1; n <= 50 && !completed; ++n) {
+    TempDir dir;
+    std::string mbox = dir.File("alice");
+    testing::ChildEnd end = testing::RunChildWithCrashAfter(n, [&] {
+      auto lock = fs::DotLock::Acquire(mbox, absl::Seconds(1),
+                                       absl::Minutes(5));
+      if (!lock.ok()) return false;
+      fs::CrashPoint();  // killed while holding it
+      return true;
+    });
+    ASSERT_NE(end, testing::ChildEnd::kFailed) << "crash point " << n;
+    completed = end == testing::ChildEnd::kCompleted;
+    if (end == testing::ChildEnd::kKilled) ++killed;
+    if (std::filesystem::exists(mbox + ".lock")) {
+      // (Killed between link and unlink, the lock has two links.)
+      EXPECT_GT(std::filesystem::file_size(mbox + ".lock"), 0u)
+          << "crash point " << n;
+    }
+    // 5-minute stale age, 2-second wait: only the dead-pid rule can help.
+    absl::Time start = absl::Now();
+    auto next = fs::DotLock::Acquire(mbox, absl::Seconds(2), absl::Minutes(5));
+    ASSERT_TRUE(next.ok()) << "crash point " << n << ": " << next.status();
+    EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << "crash point " << n;
+  }
+  EXPECT_TRUE(completed);
+  EXPECT_GE(killed, 2);
+}
+
+TEST(DotLock, EmptyLockOfAnotherProgramWaitsForTheStaleAge) {
+  TempDir dir;
+  std::string mbox = dir.File("alice");
+  ASSERT_TRUE(fs::AtomicWriteFile(mbox + ".lock", "", 0644).ok());
+  EXPECT_FALSE(
+      fs::DotLock::Acquire(mbox, absl::Milliseconds(30), absl::Minutes(5)).ok());
+  struct timespec old_times[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (mbox + ".lock").c_str(), old_times, 0), 0);
+  EXPECT_TRUE(fs::DotLock::Acquire(mbox, absl::Seconds(1), absl::Minutes(5)).ok());
+}
+
+TEST(DotLock, LeavesNoTemporaryFiles) {
+  TempDir dir;
+  std::string mbox = dir.File("alice");
+  {
+    auto lock = fs::DotLock::Acquire(mbox, absl::Seconds(1), absl::Minutes(5));
+    ASSERT_TRUE(lock.ok());
+    EXPECT_EQ(fs::ReadSmallFile(mbox + ".lock", 64).value(),
+              std::to_string(::getpid()) + "\n");
+    auto busy =
+        fs::DotLock::Acquire(mbox, absl::Milliseconds(20), absl::Minutes(5));
+    EXPECT_FALSE(busy.ok());
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
 TEST(CrashPoint, CountsAndKillsOnlyWhenArmed) {
   fs::CrashPoint();  // disarmed: nothing happens
   auto end = testing::RunChildWithCrashAfter(3, [] {

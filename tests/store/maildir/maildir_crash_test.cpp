@@ -3,6 +3,7 @@
 // fresh store: the maildrop opens, holds the old or the new state and
 // nothing in between, and a half-written tmp/ file is never a message.
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -97,6 +98,68 @@ TEST(MaildirCrashTest, DeliverIntoExistingMaildir) { RunDeliverCrashLoop(2); }
 
 TEST(MaildirCrashTest, FirstDeliveryCreatingTheMaildir) {
   RunDeliverCrashLoop(0);
+}
+
+// A keyed delivery (DeliveryInfo::delivery_id) killed at every step, then
+// retried with the same id, as the MTA does after a crash: exactly one
+// copy whatever the step; once more (a second retry) changes nothing.
+// Also when a session moved the copy to cur/ between the kill and the
+// retry.
+void RunKeyedRetryLoop(bool session_between) {
+  const absl::Time arrival = absl::FromUnixSeconds(1700000000);
+  auto deliver_keyed = [&](Mailstore& store) {
+    const std::string text = Message(7);  // the reader keeps a view
+    StringReader source(text);
+    return store.Deliver("alice",
+                         {.envelope_sender = "",
+                          .arrival = arrival,
+                          .delivery_id = "Q7.0.alice"},
+                         source);
+  };
+  std::int64_t n = 1;
+  bool completed = false;
+  for (; n <= kMaxCrashPoints && !completed; ++n) {
+    SCOPED_TRACE("crash point " + std::to_string(n));
+    TempDir dir;
+    {
+      auto store = MakeTestMaildir(dir.path());
+      ASSERT_NE(store, nullptr);
+      ASSERT_TRUE(DeliverText(*store, "alice", Message(1)).ok());
+    }
+    ChildEnd end = RunChildWithCrashAfter(n, [&] {
+      auto store = MakeTestMaildir(dir.path());
+      return store != nullptr && deliver_keyed(*store).ok();
+    });
+    ASSERT_NE(end, ChildEnd::kFailed);
+    completed = end == ChildEnd::kCompleted;
+    auto store = MakeTestMaildir(dir.path());
+    ASSERT_NE(store, nullptr);
+    if (session_between) {
+      auto session = store->OpenSession("alice");
+      ASSERT_TRUE(session.ok());
+      ASSERT_TRUE((*session)->Commit({}).ok());  // new/ -> cur/
+    }
+    ASSERT_TRUE(deliver_keyed(*store).ok());
+    ASSERT_TRUE(deliver_keyed(*store).ok());
+    std::vector<std::string> after = Contents(dir.path());
+    ASSERT_EQ(std::count(after.begin(), after.end(), Message(7)), 1)
+        << ::testing::PrintToString(after) << " new: "
+        << ::testing::PrintToString(Names(dir.path() + "/alice/new"))
+        << " cur: "
+        << ::testing::PrintToString(Names(dir.path() + "/alice/cur"));
+    ASSERT_EQ(std::count(after.begin(), after.end(), Message(1)), 1);
+    ASSERT_EQ(after.size(), 2u);
+  }
+  EXPECT_TRUE(completed);
+  EXPECT_GT(n, 3);
+}
+
+TEST(MaildirCrashTest, KeyedDeliveryKilledAndRetriedIsThereOnce) {
+  RunKeyedRetryLoop(false);
+}
+
+TEST(MaildirCrashTest, KeyedRetryFindsTheCopyASessionMovedToCur) {
+  RunKeyedRetryLoop(true);
 }
 
 // Sets up 6 messages, 2 of them already in cur/.

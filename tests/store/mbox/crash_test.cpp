@@ -3,6 +3,7 @@
 // cleanly and hold exactly the old or the new set of messages: never a
 // part of a message, never a lost one, the surviving UIDs unchanged.
 
+#include <cstdio>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -102,6 +103,124 @@ TEST_F(MboxCrashTest, DeliverKilledAtEveryStep) {
   EXPECT_TRUE(completed);
   EXPECT_GE(killed, 8);
   RecordProperty("deliver_kill_points", killed);
+}
+
+// A keyed delivery killed at every step and retried with the same id (what
+// the MTA does after a crash between the append and its queue update):
+// exactly one copy, and a further retry adds nothing. A delivery with
+// another id, or none, still appends.
+TEST_F(MboxCrashTest, KeyedDeliveryKilledAndRetriedIsThereOnce) {
+  auto deliver = [](Mailstore& store, const std::string& text,
+                    const std::string& id) {
+    StringReader reader(text);
+    return store.Deliver("alice",
+                         {.envelope_sender = "bob@example.org",
+                          .arrival = absl::FromUnixSeconds(1700000000),
+                          .delivery_id = id},
+                         reader);
+  };
+  const std::string wire = mbox_testing::ToCrlf(
+      "Subject: E\n\n" + std::string(300000, 'e') + "\nFrom end\n");
+  int killed = 0;
+  bool completed = false;
+  for (std::int64_t n = 1; n <= kMaxCrashPoints && !completed; ++n) {
+    TempDir dir;
+    MboxStoreOptions options = TestOptions(dir.path());
+    options.fsync = true;
+    auto before = Prepare(options);
+    ChildEnd end = RunChildWithCrashAfter(n, [&] {
+      auto store = MakeStore(options);
+      return deliver(*store, kNew, "Q1.0.alice").ok();
+    });
+    ASSERT_NE(end, ChildEnd::kFailed) << "crash point " << n;
+    if (end == ChildEnd::kKilled) ++killed;
+    completed = end == ChildEnd::kCompleted;
+
+    auto store = MakeStore(options);
+    ASSERT_TRUE(deliver(*store, kNew, "Q1.0.alice").ok()) << n;
+    ASSERT_TRUE(deliver(*store, kNew, "Q1.0.alice").ok()) << n;
+    auto after = ListAll(*store, "alice");
+    ASSERT_TRUE(after.ok()) << "crash point " << n << ": " << after.status();
+    std::vector<std::string> expected = Bytes(before);
+    expected.push_back(wire);
+    ASSERT_EQ(Bytes(*after), expected) << "crash point " << n;
+  }
+  EXPECT_TRUE(completed);
+  EXPECT_GE(killed, 8);
+
+  // Other ids and the empty id are other deliveries.
+  TempDir dir;
+  MboxStoreOptions options = TestOptions(dir.path());
+  auto store = MakeStore(options);
+  ASSERT_TRUE(deliver(*store, kNew, "Q1.0.alice").ok());
+  ASSERT_TRUE(deliver(*store, kNew, "Q1.1.alice").ok());
+  ASSERT_TRUE(deliver(*store, kNew, "").ok());
+  ASSERT_TRUE(deliver(*store, kNew, "").ok());
+  auto listed = ListAll(*store, "alice");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 4u);
+}
+
+// A keyed delivery whose message a POP session removed before the retry
+// is not delivered again (the commit marks it removed in the log).
+TEST_F(MboxCrashTest, KeyedRetryAfterTheMessageWasRemovedAddsNothing) {
+  TempDir dir;
+  MboxStoreOptions options = TestOptions(dir.path());
+  auto store = MakeStore(options);
+  auto deliver = [&](const std::string& text, const std::string& id) {
+    StringReader reader(text);
+    return store->Deliver("alice",
+                          {.envelope_sender = "bob@example.org",
+                           .arrival = absl::FromUnixSeconds(1700000000),
+                           .delivery_id = id},
+                          reader);
+  };
+  ASSERT_TRUE(deliver("Subject: A\n\na\n", "Q1.0.alice").ok());
+  ASSERT_TRUE(deliver("Subject: B\n\nb\n", "Q2.0.alice").ok());
+  {
+    auto session = store->OpenSession("alice");
+    ASSERT_TRUE(session.ok());
+    std::vector<std::size_t> deleted = {0};
+    ASSERT_TRUE((*session)->Commit(deleted).ok());
+  }
+  ASSERT_TRUE(deliver("Subject: A\n\na\n", "Q1.0.alice").ok());
+  ASSERT_TRUE(deliver("Subject: B\n\nb\n", "Q2.0.alice").ok());
+  auto listed = ListAll(*store, "alice");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].bytes, "Subject: B\r\n\r\nb\r\n");
+}
+
+// A record never outlives its bytes: another program rewriting the mbox in
+// place (same inode) makes the retry append rather than lose the message.
+TEST_F(MboxCrashTest, KeyedRetryAppendsWhenTheBytesAreGone) {
+  TempDir dir;
+  MboxStoreOptions options = TestOptions(dir.path());
+  auto store = MakeStore(options);
+  auto deliver = [&](const std::string& id) {
+    StringReader reader("Subject: A\n\na\n");
+    return store->Deliver("alice",
+                          {.envelope_sender = "bob@example.org",
+                           .arrival = absl::FromUnixSeconds(1700000000),
+                           .delivery_id = id},
+                          reader);
+  };
+  ASSERT_TRUE(deliver("Q1.0.alice").ok());
+  std::string bytes = ReadFile(dir.File("alice"));
+  // Same size, same inode, other content (as mutt rewriting in place).
+  std::string other = bytes;
+  other.replace(other.find("a\n\n"), 1, "z");
+  {
+    std::FILE* f = std::fopen(dir.File("alice").c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(other.data(), 1, other.size(), f), other.size());
+    std::fclose(f);
+  }
+  ASSERT_TRUE(deliver("Q1.0.alice").ok());
+  auto listed = ListAll(*store, "alice");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[1].bytes, "Subject: A\r\n\r\na\r\n");
 }
 
 TEST_F(MboxCrashTest, FirstDeliveryKilledAtEveryStep) {
