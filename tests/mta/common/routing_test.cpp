@@ -170,3 +170,15 @@ TEST(EscapeForLog, NoControlBytes) {
 
 }  // namespace
 }  // namespace posthorn::mta
+
+namespace posthorn::mta {
+namespace {
+
+TEST(NormalizeDomain, LowercasesAndDropsTheFinalDot) {
+  EXPECT_EQ(NormalizeDomain("Example.ORG."), "example.org");
+  EXPECT_EQ(NormalizeDomain("b.test"), "b.test");
+  EXPECT_EQ(NormalizeDomain(""), "");
+}
+
+}  // namespace
+}  // namespace posthorn::mta
