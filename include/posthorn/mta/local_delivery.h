@@ -16,9 +16,12 @@
 //     otherwise the recipient bounces "550 5.7.1 ... not allowed".
 //   An alias loop bounces "554 5.4.6 Alias loop"; a full disk or a
 //   maildrop error defers "452 4.2.2" / "451 4.3.0".
-//   A maildrop already holding this queue id for the user (redelivery
-//   after a crash between the append and the queue update) is not
-//   detected: delivery is at least once, as with sendmail and Postfix.
+//   Maildrop deliveries are exactly once: each carries
+//   DeliveryInfo::delivery_id "<queue id>.<recipient index>.<user>", so a
+//   retry after a crash between the append and the queue update, or after
+//   another target of the same alias deferred, appends nothing again (see
+//   store/mailstore.h for the limits). File, program and forward targets
+//   are at least once.
 
 #ifndef POSTHORN_MTA_LOCAL_DELIVERY_H_
 #define POSTHORN_MTA_LOCAL_DELIVERY_H_
