@@ -142,7 +142,7 @@ TEST(ConfigTest, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.pop3_max_connections, 1000u);
   EXPECT_EQ(c.hop_limit, 100u);
   EXPECT_EQ(c.max_deliveries, 8u);
-  EXPECT_EQ(c.smtpd_threads, 4u);
+  EXPECT_EQ(c.smtpd_threads, 16u);
   EXPECT_EQ(c.smtpd_max_connections, 1000u);
   EXPECT_FALSE(c.expn_enabled);
   EXPECT_FALSE(c.allow_file_targets);

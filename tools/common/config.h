@@ -94,7 +94,7 @@ struct Config {
   // sendmail (the MTA).
   std::uint64_t hop_limit = 100;         // Received: fields; 1..1000
   std::uint64_t max_deliveries = 8;      // parallel deliveries; 1..1000
-  std::uint64_t smtpd_threads = 4;       // SMTP event-loop threads; 1..64
+  std::uint64_t smtpd_threads = 16;      // SMTP event-loop threads; 1..64
   std::uint64_t smtpd_max_connections = 1000;  // >= 1
   bool expn_enabled = false;
   bool allow_file_targets = false;       // aliases "/path"

@@ -60,9 +60,10 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
   }
 
   mta::QueueRunner* runner = delivery.runner.get();
-  // New mail (SMTP and command line) is kicked by the queue watch, once
-  // its writer let go of it. Kicks before runner->Start() are ignored;
-  // Start()'s first scan covers them.
+  // Mail accepted over SMTP is kicked by on_queued, after its commit let
+  // go of it; command-line mail by the queue watch once its writer did.
+  // Whoever sees an id first kicks it. Kicks before runner->Start() are
+  // ignored; Start()'s first scan covers them.
   std::unique_ptr<QueueWatch> watch;
   store::Queue* queue = stores.queue.get();
   auto started = QueueWatch::Start(
@@ -82,11 +83,13 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
                          "the next queue run",
                          StatusText(started.status())));
   }
-  const bool watching = watch != nullptr;
+  QueueWatch* watch_ptr = watch.get();
   auto handler = MakeHandler(
       config, stores, *router, trusted, /*local_submission=*/false, log_fn,
-      [runner, watching](const std::string& id) {
-        if (!watching) runner->Kick(id);  // else the watch kicks it
+      [runner, watch_ptr](const std::string& id) {
+        if (watch_ptr == nullptr || watch_ptr->FirstSight(id)) {
+          runner->Kick(id);
+        }
       },
       [runner](const std::string& domain) { runner->RunForDomain(domain); });
   if (!handler.ok()) {

@@ -1,5 +1,8 @@
 // tools/sendmail/queue_watch.cpp — inotify on queue_dir/msg: *.env files
-// renamed in or written there are new (or changed) messages.
+// renamed in there are new (or changed) messages. Only renames are
+// watched: envelopes arrive only by rename, and the readiness probe opens
+// the data file, whose close would otherwise wake the watch again and
+// again while a commit is in progress.
 
 #include "tools/sendmail/queue_watch.h"
 
@@ -28,7 +31,7 @@ absl::StatusOr<std::unique_ptr<QueueWatch>> QueueWatch::Start(
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return StatusFromErrno(errno, "inotify_init1");
   if (::inotify_add_watch(fd, msg_dir.c_str(),
-                          IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+                          IN_MOVED_TO) < 0) {
     const int err = errno;
     ::close(fd);
     return StatusFromErrno(err, msg_dir);
