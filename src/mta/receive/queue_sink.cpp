@@ -198,10 +198,13 @@ std::unique_ptr<net::MessageSink> MtaHandler::OpenMessage(
   // RFC 5321 4.4: the trace field goes first, before the client's header.
   const std::string address = receive_detail::AddressLiteral(peer.address);
   const std::string date = message::FormatDate(now, absl::LocalTimeZone());
+  // ReceivedInfo holds views: every string it points to lives here.
+  const std::string client_hostname =
+      receive_detail::ClientHostName(peer.address);
   smtp::ReceivedInfo info;
   info.helo_name = envelope.helo_name;
   info.client_address = address;
-  info.client_hostname = receive_detail::ClientHostName(peer.address);
+  info.client_hostname = client_hostname;
   info.by_hostname = impl.options.hostname;
   info.protocol = session.protocol_name();
   info.id = id;
