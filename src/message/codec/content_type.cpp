@@ -188,6 +188,7 @@ struct RawParameter {
   std::string_view name;
   std::string_view value;
   std::string owned;  // backing store of `value` when it was unescaped
+  bool value_in_owned = false;  // `value` views `owned` (re-pointed below)
   std::size_t offset = 0;        // of the name, in the parsed text
   std::size_t value_offset = 0;  // of the value
   bool quoted = false;
@@ -321,6 +322,7 @@ void ScanParameters(Lexer* lex, RawList* raw) {
     if (!lex->AtEnd() && lex->Peek() == '"') {
       bool owned = false;
       p.value = lex->QuotedString(&p.owned, &owned);
+      p.value_in_owned = owned;
       p.quoted = true;
       lex->SkipCfws();
       if (!lex->AtEnd() && lex->Peek() != ';') {
@@ -514,6 +516,11 @@ MimeParameters ParseMimeParameters(std::string_view text, Defects* defects,
   Lexer lex(text, defects, base_offset);
   RawList raw;
   ScanParameters(&lex, &raw);
+  // Growing `raw` moved its elements, and a short `owned` string moves its
+  // bytes with it (small-string buffer): views into it are re-made here.
+  for (RawParameter& p : raw) {
+    if (p.value_in_owned) p.value = p.owned;
+  }
   if (raw.empty()) return result;
   std::vector<MimeParameter>& items = result.mutable_items();
   items.reserve(raw.size());
