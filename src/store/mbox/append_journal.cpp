@@ -10,6 +10,7 @@
 #include "fmt/format.h"
 #include "store/fs/crash_point.h"
 #include "store/mbox/delivery_log.h"
+#include "store/mbox/journal_words.h"
 #include "store/mbox/mbox_rewrite.h"
 #include "store/mbox/scanner.h"
 
@@ -36,27 +37,15 @@ struct ActiveAppend {
   std::uint64_t dev = 0, ino = 0, offset = 0, from_offset = 0;
 };
 
-bool Parse(std::string_view word, std::uint64_t* value) {
-  auto [end, error] =
-      std::from_chars(word.data(), word.data() + word.size(), *value);
-  return error == std::errc() && end == word.data() + word.size();
-}
 
 std::optional<ActiveAppend> ParseMarker(std::string_view text) {
-  std::vector<std::string_view> words;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find_first_of(" \n", pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) words.push_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
+  const std::vector<std::string_view> words = JournalWords(text);
   if (words.size() != 5 || words[0] != "active") return std::nullopt;
   ActiveAppend active;
-  if (!Parse(words[1], &active.dev) ||
-      !Parse(words[2], &active.ino) ||
-      !Parse(words[3], &active.offset) ||
-      !Parse(words[4], &active.from_offset)) {
+  if (!ParseJournalNumber(words[1], &active.dev) ||
+      !ParseJournalNumber(words[2], &active.ino) ||
+      !ParseJournalNumber(words[3], &active.offset) ||
+      !ParseJournalNumber(words[4], &active.from_offset)) {
     return std::nullopt;
   }
   return active;

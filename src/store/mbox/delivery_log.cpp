@@ -7,6 +7,7 @@
 
 #include "fmt/format.h"
 #include "store/fs/file_util.h"
+#include "store/mbox/journal_words.h"
 #include "store/mbox/uid.h"
 
 namespace posthorn::store::mbox {
@@ -15,28 +16,10 @@ namespace {
 // Reading a delivery back for HoldsDelivery, in chunks of this size.
 constexpr std::size_t kVerifyChunk = 64 * 1024;
 
-bool ParseNumber(std::string_view word, std::uint64_t* value) {
-  auto [end, error] =
-      std::from_chars(word.data(), word.data() + word.size(), *value);
-  return error == std::errc() && end == word.data() + word.size();
-}
-
-std::vector<std::string_view> Words(std::string_view text) {
-  std::vector<std::string_view> words;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find_first_of(" \n", pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) words.push_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return words;
-}
-
 // A slot's text; a damaged or foreign slot reads as free.
 DeliveryRecord ParseSlot(std::string_view text) {
   DeliveryRecord record;
-  std::vector<std::string_view> w = Words(text);
+  std::vector<std::string_view> w = JournalWords(text);
   if (w.size() != 9 || w[0] != "d" || (w[3] != "m" && w[3] != "x")) {
     return record;
   }
@@ -44,9 +27,9 @@ DeliveryRecord ParseSlot(std::string_view text) {
   parsed.id_digest = std::string(w[2]);
   parsed.removed = w[3] == "x";
   parsed.message_digest = std::string(w[8]);
-  if (!ParseNumber(w[1], &parsed.sequence) || !ParseNumber(w[4], &parsed.dev) ||
-      !ParseNumber(w[5], &parsed.ino) || !ParseNumber(w[6], &parsed.offset) ||
-      !ParseNumber(w[7], &parsed.length)) {
+  if (!ParseJournalNumber(w[1], &parsed.sequence) || !ParseJournalNumber(w[4], &parsed.dev) ||
+      !ParseJournalNumber(w[5], &parsed.ino) || !ParseJournalNumber(w[6], &parsed.offset) ||
+      !ParseJournalNumber(w[7], &parsed.length)) {
     return record;
   }
   return parsed;
