@@ -180,13 +180,7 @@ absl::Status MailStats::Add(const MailerCounters& delta) {
       fresh.mailer = delta.mailer;
       it = table.mailers.emplace(delta.mailer, fresh).first;
     }
-    MailerCounters& c = it->second;
-    c.msgs_from += delta.msgs_from;
-    c.bytes_from += delta.bytes_from;
-    c.msgs_to += delta.msgs_to;
-    c.bytes_to += delta.bytes_to;
-    c.msgs_rejected += delta.msgs_rejected;
-    c.msgs_discarded += delta.msgs_discarded;
+    detail::AddCounters(delta, &it->second);
     return absl::OkStatus();
   });
 }

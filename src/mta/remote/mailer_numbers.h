@@ -11,10 +11,22 @@
 
 #include <string_view>
 
+#include "posthorn/mta/host_status.h"
+
 namespace posthorn::mta::detail {
 
 // sendmail's number for a well-known mailer name, or -1.
 int KnownMailerNumber(std::string_view mailer);
+
+// Adds every counter of `delta` to `total` (the mailer name is left alone).
+inline void AddCounters(const MailerCounters& delta, MailerCounters* total) {
+  total->msgs_from += delta.msgs_from;
+  total->bytes_from += delta.bytes_from;
+  total->msgs_to += delta.msgs_to;
+  total->bytes_to += delta.bytes_to;
+  total->msgs_rejected += delta.msgs_rejected;
+  total->msgs_discarded += delta.msgs_discarded;
+}
 
 }  // namespace posthorn::mta::detail
 

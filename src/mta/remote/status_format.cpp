@@ -62,12 +62,7 @@ std::string FormatMailStats(const std::vector<MailerCounters>& counters,
   for (const MailerCounters& c : counters) {
     int number = detail::KnownMailerNumber(c.mailer);
     if (number < 0) number = next_number++;
-    total.msgs_from += c.msgs_from;
-    total.bytes_from += c.bytes_from;
-    total.msgs_to += c.msgs_to;
-    total.bytes_to += c.bytes_to;
-    total.msgs_rejected += c.msgs_rejected;
-    total.msgs_discarded += c.msgs_discarded;
+    detail::AddCounters(c, &total);
     // sendmail lists only the mailers that did something.
     if (c.msgs_from == 0 && c.msgs_to == 0 && c.msgs_rejected == 0 &&
         c.msgs_discarded == 0) {
