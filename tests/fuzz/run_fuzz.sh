@@ -13,4 +13,8 @@ args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
 [ -f "$src/$name.dict" ] && args+=(-dict="$src/$name.dict")
 seeds=()
 [ -d "$src/corpus/$name" ] && seeds+=("$src/corpus/$name")
-exec "$exe" "${args[@]}" "$work" "${seeds[@]}"
+# libFuzzer exits 77 when it finds a bug, which meson would count as a
+# skipped test: report any non-zero status as 1 (a failure) instead.
+rc=0
+"$exe" "${args[@]}" "$work" "${seeds[@]}" || rc=$?
+[ "$rc" -eq 0 ] || { echo "run_fuzz.sh: $name exited with status $rc" >&2; exit 1; }

@@ -473,6 +473,17 @@ std::vector<Token> Tokenize(std::string_view s) {
   return tokens;
 }
 
+// Octets the character at `at` takes inside an encoded word of its own.
+std::size_t EncodedLength(std::string_view text, std::size_t at, bool use_b) {
+  const std::size_t len = CharLength(text, at);
+  if (use_b) return (len + 2) / 3 * 4;
+  std::size_t q = 0;
+  for (std::size_t k = at; k < at + len; ++k) {
+    q += QLength(static_cast<unsigned char>(text[k]));
+  }
+  return q;
+}
+
 // Writes encoded words and separators, folding lines.
 class WordWriter {
  public:
@@ -507,13 +518,17 @@ class WordWriter {
       std::size_t room = kMaxLine > column_ + sep.size()
                              ? kMaxLine - column_ - sep.size()
                              : 0;
-      if (room < kMinWordRoom && CanFold(sep)) {
+      // A word holds at least one whole character: up to 12 octets of Q
+      // for a 4-byte one, so a fixed minimum room is not always enough.
+      const std::size_t min_word = std::max(
+          kMinWordRoom, kWordOverhead + EncodedLength(text, i, use_b));
+      if (room < min_word && CanFold(sep)) {
         Fold(&sep);
         room = sep.size() < kMaxLine ? kMaxLine - sep.size() : 0;
       }
       if (!fold_) room = kMaxEncodedWord;
       const std::size_t max_word =
-          std::max(std::min(room, kMaxEncodedWord), kMinWordRoom);
+          std::max(std::min(room, kMaxEncodedWord), min_word);
       const std::size_t max_text = max_word - kWordOverhead;
       // Take whole characters while they fit.
       std::size_t j = i;
