@@ -14,6 +14,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -537,6 +538,13 @@ absl::StatusOr<Config> LoadConfig(const std::string& path,
   ::close(fd);
   if (!status.ok()) return status;
   return ParseConfig(text, path);
+}
+
+std::vector<std::string_view> ConfigKeyNames() {
+  std::vector<std::string_view> names;
+  names.reserve(std::size(kKeys));
+  for (const KeySpec& spec : kKeys) names.push_back(spec.name);
+  return names;
 }
 
 ConfigLocation ConfigPath(const std::optional<std::string>& dash_c) {

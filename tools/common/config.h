@@ -127,6 +127,11 @@ struct ConfigLocation {
 };
 ConfigLocation ConfigPath(const std::optional<std::string>& dash_c);
 
+// Every key the parser knows, in the order of its table (the order of
+// docs/configuration.md). For the tests that hold the manual page and the
+// sample file to the parser.
+std::vector<std::string_view> ConfigKeyNames();
+
 // Durations as written in the file: "600", "600s", "30m", "4h", "5d", "0"
 // (one number, one optional unit s/m/h/d). InvalidArgument otherwise, or
 // when the value exceeds 100 years.

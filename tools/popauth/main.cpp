@@ -5,6 +5,7 @@
 //   popauth [-C conf] [-db path] -user name [-password-only]
 //   popauth [-C conf] [-db path] -delete name
 //   popauth [-C conf] [-db path] -list
+//   popauth -h | --help
 //
 // DESCRIPTION
 //   The database is -db, else the config's auth_db, else /etc/pop.auth.
@@ -13,6 +14,7 @@
 //   without echo on a terminal, else one line from stdin. -password-only
 //   keeps only a crypt hash (USER/PASS and AUTH PLAIN work, APOP does
 //   not). -list prints "name apop+pass" or "name pass-only" per user.
+//   The flags are parsed in tools/popauth/flags.cpp.
 //
 // EXIT STATUS (sysexits.h)
 //   0 ok; 64 usage; 65 not an auth database, bad user name or secret;
@@ -35,104 +37,17 @@
 #include "fmt/format.h"
 #include "posthorn/store/auth_db.h"
 #include "posthorn/store/mailstore.h"
-#include "tools/common/args.h"
 #include "tools/common/config.h"
 #include "tools/common/exit_codes.h"
+#include "tools/popauth/flags.h"
 #include "tools/popauth/secret_prompt.h"
 
 namespace posthorn::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: popauth [-C conf] [-db path] -init [-force]\n"
-    "       popauth [-C conf] [-db path] -user name [-password-only]\n"
-    "       popauth [-C conf] [-db path] -delete name\n"
-    "       popauth [-C conf] [-db path] -list\n";
-
-enum class Action { kNone, kInit, kUser, kDelete, kList };
-
-struct Arguments {
-  Action action = Action::kNone;
-  std::string user;  // -user / -delete
-  bool force = false;
-  bool password_only = false;
-  std::optional<std::string> config;
-  std::optional<std::string> db;
-};
-
 int Fail(int code, std::string_view message) {
   fmt::print(stderr, "popauth: {}\n", message);
   return code;
-}
-
-int Usage(std::string_view problem) {
-  fmt::print(stderr, "popauth: {}\n{}", problem, kUsage);
-  return kExitUsage;
-}
-
-// nullopt after printing the usage message.
-std::optional<Arguments> ParseArguments(int argc, char** argv) {
-  Arguments args;
-  auto set_action = [&](Action action, std::string_view flag) {
-    if (args.action != Action::kNone) {
-      Usage(fmt::format("{}: give only one of -init, -user, -delete, -list",
-                        flag));
-      return false;
-    }
-    args.action = action;
-    return true;
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&](std::string_view flag) -> std::optional<std::string> {
-      auto v = TakeValue(argc, argv, &i);
-      if (!v.has_value()) {
-        Usage(fmt::format("{} needs a value", flag));
-        return std::nullopt;
-      }
-      return std::string(*v);
-    };
-    if (IsWordFlag(arg, "init")) {
-      if (!set_action(Action::kInit, arg)) return std::nullopt;
-    } else if (IsWordFlag(arg, "list")) {
-      if (!set_action(Action::kList, arg)) return std::nullopt;
-    } else if (IsWordFlag(arg, "user") || IsWordFlag(arg, "delete")) {
-      const Action action =
-          IsWordFlag(arg, "user") ? Action::kUser : Action::kDelete;
-      if (!set_action(action, arg)) return std::nullopt;
-      auto name = value(arg);
-      if (!name) return std::nullopt;
-      args.user = *name;
-    } else if (IsWordFlag(arg, "force")) {
-      args.force = true;
-    } else if (IsWordFlag(arg, "password-only")) {
-      args.password_only = true;
-    } else if (arg == "-C" || IsWordFlag(arg, "db")) {
-      auto path = value(arg);
-      if (!path) return std::nullopt;
-      if (path->empty()) {
-        Usage(fmt::format("{}: empty path", arg));
-        return std::nullopt;
-      }
-      (arg == "-C" ? args.config : args.db) = *path;
-    } else {
-      Usage(fmt::format("unknown argument \"{}\"", arg));
-      return std::nullopt;
-    }
-  }
-  if (args.action == Action::kNone) {
-    Usage("give one of -init, -user, -delete, -list");
-    return std::nullopt;
-  }
-  if (args.force && args.action != Action::kInit) {
-    Usage("-force goes only with -init");
-    return std::nullopt;
-  }
-  if (args.password_only && args.action != Action::kUser) {
-    Usage("-password-only goes only with -user");
-    return std::nullopt;
-  }
-  return args;
 }
 
 // Exit code and message for a failed OpenAuthDb.
@@ -149,7 +64,7 @@ int OpenFailure(const absl::Status& status, const std::string& path) {
   return Fail(ExitCodeFor(status), StatusText(status));
 }
 
-int Init(const Arguments& args, const std::string& path) {
+int Init(const PopauthFlags& args, const std::string& path) {
   const absl::Status status = store::CreateAuthDb(path, args.force);
   if (status.ok()) return kExitOk;
   if (absl::IsFailedPrecondition(status)) {
@@ -164,7 +79,7 @@ int Init(const Arguments& args, const std::string& path) {
   return Fail(kExitCantCreat, StatusText(status));
 }
 
-int SetUser(const Arguments& args, const std::string& path) {
+int SetUser(const PopauthFlags& args, const std::string& path) {
   auto db = store::OpenAuthDb(path, /*writable=*/true);
   if (!db.ok()) return OpenFailure(db.status(), path);
   auto secret = ReadSecret(STDIN_FILENO, STDERR_FILENO);
@@ -178,7 +93,7 @@ int SetUser(const Arguments& args, const std::string& path) {
   return kExitOk;
 }
 
-int DeleteUser(const Arguments& args, const std::string& path) {
+int DeleteUser(const PopauthFlags& args, const std::string& path) {
   auto db = store::OpenAuthDb(path, /*writable=*/true);
   if (!db.ok()) return OpenFailure(db.status(), path);
   const absl::Status status = (*db)->Delete(args.user);
@@ -209,11 +124,16 @@ int List(const std::string& path) {
 }
 
 int Main(int argc, char** argv) {
-  const std::optional<Arguments> args = ParseArguments(argc, argv);
+  const std::optional<PopauthFlags> args = ParsePopauthFlags(argc, argv);
   if (!args) return kExitUsage;
+  if (args->help) {
+    fmt::print("{}", PopauthUsage());
+    return kExitOk;
+  }
 
   // The user name is checked before anything touches a file.
-  if (args->action == Action::kUser || args->action == Action::kDelete) {
+  if (args->action == PopauthAction::kUser ||
+      args->action == PopauthAction::kDelete) {
     if (absl::Status s = store::ValidateUserName(args->user); !s.ok()) {
       return Fail(kExitDataErr, fmt::format("bad user name \"{}\": {}",
                                             args->user, StatusText(s)));
@@ -231,11 +151,11 @@ int Main(int argc, char** argv) {
   }
 
   switch (args->action) {
-    case Action::kInit: return Init(*args, path);
-    case Action::kUser: return SetUser(*args, path);
-    case Action::kDelete: return DeleteUser(*args, path);
-    case Action::kList: return List(path);
-    case Action::kNone: break;
+    case PopauthAction::kInit: return Init(*args, path);
+    case PopauthAction::kUser: return SetUser(*args, path);
+    case PopauthAction::kDelete: return DeleteUser(*args, path);
+    case PopauthAction::kList: return List(path);
+    case PopauthAction::kNone: break;
   }
   return kExitUsage;
 }

@@ -1,11 +1,15 @@
-// tools/popper/flags.cpp — getopt_long over popper's flags.
+// tools/popper/flags.cpp — popper's flag table, and getopt_long over an
+// option string built from it.
 
 #include "tools/popper/flags.h"
 
 #include <getopt.h>
 
 #include <cstdio>
+#include <iterator>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "fmt/format.h"
 #include "posthorn/net/smtp_server.h"
@@ -15,88 +19,161 @@
 namespace posthorn::tools {
 namespace {
 
-constexpr char kUsage[] =
+// The synopsis; the flag lines come from kFlags.
+constexpr char kSynopsis[] =
     "usage: popper [-s] [-d] [-D] [-b dir] [-T seconds] [-t file] "
     "[-C conf]\n"
-    "              [-l addr:port]... [-L addr:port]... "
-    "[--tls-cert file --tls-key file]\n"
-    "  no -l/-L/-D: one session on stdin/stdout (inetd)\n"
-    "  -l addr:port  listen (\"127.0.0.1:110\", \"[::1]:110\"); "
-    "-L: implicit TLS\n"
-    "  -D            listen on the config's pop3_listen / pop3_tls_listen\n"
-    "  -s stats line per session, -d protocol log, -b bulletin folder,\n"
-    "  -T idle timeout, -t trace file, -C config file\n";
+    "              [-l addr:port]... [-L addr:port]...\n"
+    "              [--tls-cert file --tls-key file]\n"
+    "  no -l, -L or -D: one session on stdin/stdout (inetd)\n"
+    "flags:\n";
+
+// Every flag getopt is told about; the parser refuses what is not here.
+constexpr FlagSpec kFlags[] = {
+    {"-s", "", "one Stats: log line per session"},
+    {"-d", "", "protocol log (trace file, or stderr without -t)"},
+    {"-D", "", "daemon on the config's pop3_listen / pop3_tls_listen"},
+    {"-l", "addr:port", "daemon listening there (\"127.0.0.1:110\", "
+                        "\"[::1]:110\")"},
+    {"-L", "addr:port", "the same with implicit TLS (pop3s)"},
+    {"-b", "dir", "bulletin folder (files NNNNN.name)"},
+    {"-T", "seconds", "inactivity timeout, 1 to 31536000"},
+    {"-t", "file", "trace file: every log line appended"},
+    {"-C", "file", "configuration file"},
+    {"--tls-cert", "file", "PEM certificate chain for STLS and -L"},
+    {"--tls-key", "file", "PEM private key for STLS and -L"},
+    {"-k", "", "Kerberos: refused"},
+    {"-h", "", "this text"},
+    {"--help", "", "this text"},
+};
 
 constexpr std::uint64_t kMaxTimeoutSeconds = 365ULL * 24 * 3600;
 
-enum LongOption : int { kTlsCert = 1000, kTlsKey };
+// getopt_long's value for the long option at kFlags[i].
+constexpr int kLongBase = 1000;
 
 std::nullopt_t Usage(std::string_view problem) {
-  fmt::print(stderr, "popper: {}\n{}", problem, kUsage);
+  fmt::print(stderr, "popper: {}\n{}", problem, PopperUsage());
   return std::nullopt;
+}
+
+bool IsLetter(const FlagSpec& spec) {
+  return spec.flag.size() == 2 && spec.flag[0] == '-' && spec.flag[1] != '-';
+}
+
+// getopt's view of kFlags: "+:" (stop at the first operand, report a
+// missing value as ':') and the letters, the long options from the "--"
+// rows. The names live as long as the object.
+struct GetoptTable {
+  std::string letters = "+:";
+  std::vector<std::string> names;
+  std::vector<struct option> longs;
+
+  GetoptTable() {
+    names.reserve(std::size(kFlags));
+    for (std::size_t i = 0; i < std::size(kFlags); ++i) {
+      const FlagSpec& spec = kFlags[i];
+      const bool value = !spec.value_name.empty();
+      if (IsLetter(spec)) {
+        letters += spec.flag[1];
+        if (value) letters += ':';
+      } else if (spec.flag.starts_with("--")) {
+        names.emplace_back(spec.flag.substr(2));
+        longs.push_back({names.back().c_str(),
+                         value ? required_argument : no_argument, nullptr,
+                         kLongBase + static_cast<int>(i)});
+      }
+    }
+    longs.push_back({nullptr, 0, nullptr, 0});
+  }
+};
+
+// The table name of what getopt_long returned: "-s", "--tls-cert".
+std::string FlagName(int option) {
+  if (option >= kLongBase &&
+      option < kLongBase + static_cast<int>(std::size(kFlags))) {
+    return std::string(kFlags[option - kLongBase].flag);
+  }
+  return fmt::format("-{}", static_cast<char>(option));
 }
 
 }  // namespace
 
-std::optional<PopperFlags> ParsePopperFlags(int argc, char** argv) {
-  static const struct option kLong[] = {
-      {"tls-cert", required_argument, nullptr, kTlsCert},
-      {"tls-key", required_argument, nullptr, kTlsKey},
-      {nullptr, 0, nullptr, 0},
-  };
+std::span<const FlagSpec> PopperFlagSpecs() { return kFlags; }
+
+std::string_view PopperUsage() {
+  static const std::string text =
+      std::string(kSynopsis) + FormatFlagHelp(kFlags);
+  return text;
+}
+
+std::optional<PopperFlags> ParsePopperCommandLine(int argc, char** argv) {
+  static const GetoptTable table;
   PopperFlags flags;
   ::opterr = 0;  // our own messages
-  ::optind = 1;
+  ::optind = 0;  // 0: glibc starts over (the tests parse many times)
   int option;
-  // '+': stop at the first operand (popper takes none: a usage error).
-  while ((option = ::getopt_long(argc, argv, "+:sdDkb:T:t:C:l:L:", kLong,
-                                 nullptr)) != -1) {
+  while ((option = ::getopt_long(argc, argv, table.letters.c_str(),
+                                 table.longs.data(), nullptr)) != -1) {
+    if (option == ':') {
+      if (::optopt > 0 && ::optopt < kLongBase) {
+        return Usage(fmt::format("-{} needs a value",
+                                 static_cast<char>(::optopt)));
+      }
+      return Usage(fmt::format("{} needs a value", argv[::optind - 1]));
+    }
+    if (option == '?') {
+      if (::optopt > 0 && ::optopt < kLongBase && ::optopt != '?') {
+        return Usage(fmt::format("unknown flag -{}",
+                                 static_cast<char>(::optopt)));
+      }
+      return Usage(fmt::format("unknown flag \"{}\"", argv[::optind - 1]));
+    }
+    const std::string name = FlagName(option);
+    if (FindFlag(kFlags, name) == nullptr) {
+      return Usage(fmt::format("unknown flag {}", name));
+    }
     const std::string_view value = ::optarg != nullptr ? ::optarg : "";
-    switch (option) {
-      case 's': flags.stats = true; break;
-      case 'd': flags.debug = true; break;
-      case 'D': flags.daemon = true; break;
-      case 'k':
-        fmt::print(stderr, "{}\n", kKerberosRefused);
-        return std::nullopt;
-      case 'b': flags.bulletin_dir = std::string(value); break;
-      case 't': flags.trace_file = std::string(value); break;
-      case 'C': flags.config = std::string(value); break;
-      case 'T': {
-        const auto seconds = ParseUnsigned(value, kMaxTimeoutSeconds);
-        if (!seconds || *seconds == 0) {
-          return Usage(fmt::format("-T \"{}\": a number of seconds "
-                                   "(1 to {})",
-                                   value, kMaxTimeoutSeconds));
-        }
-        flags.timeout = std::chrono::seconds(*seconds);
-        break;
+    if (name == "-s") {
+      flags.stats = true;
+    } else if (name == "-d") {
+      flags.debug = true;
+    } else if (name == "-D") {
+      flags.daemon = true;
+    } else if (name == "-k") {
+      fmt::print(stderr, "{}\n", kKerberosRefused);
+      return std::nullopt;
+    } else if (name == "-h" || name == "--help") {
+      flags.help = true;
+      return flags;
+    } else if (name == "-b") {
+      flags.bulletin_dir = std::string(value);
+    } else if (name == "-t") {
+      flags.trace_file = std::string(value);
+    } else if (name == "-C") {
+      flags.config = std::string(value);
+    } else if (name == "-T") {
+      const auto seconds = ParseUnsigned(value, kMaxTimeoutSeconds);
+      if (!seconds || *seconds == 0) {
+        return Usage(fmt::format("-T \"{}\": a number of seconds "
+                                 "(1 to {})",
+                                 value, kMaxTimeoutSeconds));
       }
-      case 'l':
-      case 'L': {
-        auto endpoint = net::ParseEndpoint(value);
-        if (!endpoint.ok()) {
-          return Usage(fmt::format("-{}: {}", static_cast<char>(option),
-                                   StatusText(endpoint.status())));
-        }
-        (option == 'l' ? flags.listen : flags.listen_tls)
-            .push_back(std::string(value));
-        break;
+      flags.timeout = std::chrono::seconds(*seconds);
+    } else if (name == "-l" || name == "-L") {
+      auto endpoint = net::ParseEndpoint(value);
+      if (!endpoint.ok()) {
+        return Usage(fmt::format("{}: {}", name,
+                                 StatusText(endpoint.status())));
       }
-      case kTlsCert: flags.tls_cert = std::string(value); break;
-      case kTlsKey: flags.tls_key = std::string(value); break;
-      case ':':
-        if (::optopt != 0) {
-          return Usage(fmt::format("-{} needs a value",
-                                   static_cast<char>(::optopt)));
-        }
-        return Usage(fmt::format("{} needs a value", argv[::optind - 1]));
-      default:
-        if (::optopt != 0 && ::optopt != '?') {
-          return Usage(fmt::format("unknown flag -{}",
-                                   static_cast<char>(::optopt)));
-        }
-        return Usage(fmt::format("unknown flag \"{}\"", argv[::optind - 1]));
+      (name == "-l" ? flags.listen : flags.listen_tls)
+          .push_back(std::string(value));
+    } else if (name == "--tls-cert") {
+      flags.tls_cert = std::string(value);
+    } else if (name == "--tls-key") {
+      flags.tls_key = std::string(value);
+    } else {
+      return Usage(fmt::format("unknown flag {}", name));
     }
   }
   if (::optind < argc) {

@@ -1,5 +1,5 @@
-// tools/sendmail/flags.cpp — sendmail's flag grammar (getopt-like letters
-// with sendmail's multi-letter -b, -o and -q values) and argv[0] names.
+// tools/sendmail/flags.cpp — sendmail's flag table and grammar (getopt-like
+// letters with sendmail's multi-letter -b, -o and -q forms) and argv[0] names.
 
 #include "tools/sendmail/flags.h"
 
@@ -15,22 +15,60 @@
 namespace posthorn::tools {
 namespace {
 
-constexpr char kUsage[] =
+// The synopsis; the flag lines come from kFlags.
+constexpr char kSynopsis[] =
     "usage: sendmail [-t] [-i|-oi] [-f sender] [-F name] [-odb|-odi|-odq]\n"
     "                [-v] [-C conf] [-N notify] [-R full|hdrs] [-V envid]\n"
     "                [--] [recipient...] < message\n"
-    "       sendmail -bd [-q<interval>]    SMTP daemon, queue runs\n"
-    "       sendmail -bs                   one SMTP session on stdin/stdout\n"
-    "       sendmail -q[<interval>|R<domain>|I<id>]  run the queue\n"
-    "       sendmail -bp (mailq)           list the queue\n"
-    "       sendmail -bi (newaliases)      rebuild the alias database\n"
-    "       sendmail -bv address...        show how addresses are delivered\n"
-    "       sendmail -bh (hoststat) | -bH (purgestat)   host status\n"
-    "       praliases [name...] | mailstats\n"
-    "  -t recipients from To/Cc/Bcc, -f/-r envelope sender (<> = null),\n"
-    "  -F full name, -i/-oi a lone '.' is data, -odq queue only, -odi\n"
-    "  deliver before exiting, -odb deliver in the background (default),\n"
-    "  -v log to stderr, -C config file, -h/--help this text\n";
+    "       sendmail -bd [-q<interval>] | -bs | -bp | -bi | -bh | -bH\n"
+    "       sendmail -bv address...\n"
+    "       sendmail -q[<interval>|R<domain>|I<id>]\n"
+    "       mailq | newaliases | praliases [name...]\n"
+    "       hoststat | purgestat | mailstats\n"
+    "flags:\n";
+
+// Every form the parser accepts; the parser refuses what is not here.
+constexpr FlagSpec kFlags[] = {
+    {"-bd", "", "SMTP daemon in the foreground (queue runs with -q)"},
+    {"-bs", "", "one SMTP session on stdin/stdout"},
+    {"-bp", "", "list the queue (mailq)"},
+    {"-bi", "", "rebuild the alias database (newaliases)"},
+    {"-bv", "", "show how the address arguments would be delivered"},
+    {"-bh", "", "last connection to each remote host (hoststat)"},
+    {"-bH", "", "clear the host status (purgestat)"},
+    {"-bm", "", "read a message from stdin and queue it (the default)"},
+    {"-q", "[interval]", "run the queue once, or every interval (-q30m)",
+     true},
+    {"-qR", "domain", "run once for the mail of one domain, due or not",
+     true},
+    {"-qI", "id", "run once for one queue id, due or not", true},
+    {"-t", "", "recipients from To:, Cc:, Bcc: (Bcc: is removed)"},
+    {"-i", "", "a line holding only '.' does not end the message"},
+    {"-oi", "", "the same as -i"},
+    {"-f", "sender", "envelope sender (<> is the null sender)"},
+    {"-r", "sender", "the same as -f"},
+    {"-F", "name", "full name for an added From:"},
+    {"-odb", "", "queue, then deliver in the background (the default)"},
+    {"-odd", "", "the same as -odb"},
+    {"-odi", "", "deliver before exiting"},
+    {"-odq", "", "queue only (the daemon or the next -q delivers)"},
+    {"-N", "notify", "DSN notify: never, or success,failure,delay"},
+    {"-R", "ret", "DSN return: full or hdrs"},
+    {"-V", "envid", "DSN envelope id"},
+    {"-B", "type", "7BIT or 8BITMIME (accepted, ignored)"},
+    {"-U", "", "initial submission (accepted, ignored)"},
+    {"-oem", "", "error mode: mail errors back (accepted, ignored)"},
+    {"-oee", "", "error mode: mail errors back (accepted, ignored)"},
+    {"-oep", "", "error mode: print errors (accepted, ignored)"},
+    {"-oeq", "", "error mode: quiet (accepted, ignored)"},
+    {"-oew", "", "error mode: write to the terminal (accepted, ignored)"},
+    {"-om", "", "send to me too (accepted, ignored)"},
+    {"-os", "", "queue before delivering (accepted; always so)"},
+    {"-v", "", "log lines on stderr as well"},
+    {"-C", "file", "configuration file"},
+    {"-h", "[N]", "with a number: hop count (ignored); alone: this text"},
+    {"--help", "", "this text"},
+};
 
 // Longest -V envid (RFC 3461 4.4 allows 100 characters).
 constexpr std::size_t kMaxEnvidLength = 100;
@@ -50,7 +88,8 @@ class Parser {
 
  private:
   bool Usage(std::string_view problem) {
-    fmt::print(stderr, "{}: {}\n{}", flags_.program, problem, kUsage);
+    fmt::print(stderr, "{}: {}\n{}", flags_.program, problem,
+               SendmailUsage());
     return false;
   }
   // The value of a flag: the rest of this argument, else the next one.
@@ -62,9 +101,14 @@ class Parser {
   }
   // One argument starting with '-'; false after a usage error.
   bool Flag(std::string_view arg);
-  bool Mode(std::string_view value);
-  bool Option(std::string_view value);
+  // The forms below get the table name of the flag ("-bd", "-oi", "-f")
+  // after it was found in kFlags.
+  bool Mode(const std::string& name);
+  bool Option(const std::string& name);
   bool Queue(std::string_view value);
+  bool Switch(const std::string& name);
+  bool HopCountOrHelp(std::string_view rest);
+  bool Valued(const std::string& name, const std::string& value);
   bool Notify(const std::string& value);
 
   int argc_;
@@ -75,49 +119,62 @@ class Parser {
   bool help_ = false;
 };
 
-bool Parser::Mode(std::string_view value) {
-  struct Letter {
-    std::string_view letter;
+bool Parser::Mode(const std::string& name) {
+  struct Form {
+    std::string_view name;
     SendmailMode mode;
   };
-  static constexpr Letter kModes[] = {
-      {"d", SendmailMode::kDaemon},     {"s", SendmailMode::kSmtpStdio},
-      {"p", SendmailMode::kListQueue},  {"i", SendmailMode::kNewAliases},
-      {"v", SendmailMode::kVerify},     {"h", SendmailMode::kHostStat},
-      {"H", SendmailMode::kPurgeStat},  {"m", SendmailMode::kSubmit},
+  static constexpr Form kModes[] = {
+      {"-bd", SendmailMode::kDaemon},     {"-bs", SendmailMode::kSmtpStdio},
+      {"-bp", SendmailMode::kListQueue},  {"-bi", SendmailMode::kNewAliases},
+      {"-bv", SendmailMode::kVerify},     {"-bh", SendmailMode::kHostStat},
+      {"-bH", SendmailMode::kPurgeStat},  {"-bm", SendmailMode::kSubmit},
   };
-  for (const Letter& m : kModes) {
-    if (m.letter == value) {
-      b_mode_ = m.mode;
-      return true;
+  if (FindFlag(kFlags, name) != nullptr) {
+    for (const Form& m : kModes) {
+      if (m.name == name) {
+        b_mode_ = m.mode;
+        return true;
+      }
     }
   }
-  return Usage(fmt::format("unknown mode -b{}", value));
+  return Usage(fmt::format("unknown mode {}", name));
 }
 
 // -o options: the sendmail.cf options scripts still pass.
-bool Parser::Option(std::string_view value) {
-  if (value == "i") {
+bool Parser::Option(const std::string& name) {
+  if (FindFlag(kFlags, name) == nullptr) {
+    return Usage(fmt::format("unknown option {}", name));
+  }
+  if (name == "-oi") {
     flags_.ignore_dots = true;
-  } else if (value == "db" || value == "dd") {
+  } else if (name == "-odb" || name == "-odd") {
     flags_.delivery = DeliveryMode::kBackground;
-  } else if (value == "di") {
+  } else if (name == "-odi") {
     flags_.delivery = DeliveryMode::kInteractive;
-  } else if (value == "dq") {
+  } else if (name == "-odq") {
     flags_.delivery = DeliveryMode::kQueueOnly;
-  } else if (value == "em" || value == "ee" || value == "ep" ||
-             value == "eq" || value == "ew" || value == "m" || value == "s") {
+  } else if (name == "-oem" || name == "-oee" || name == "-oep" ||
+             name == "-oeq" || name == "-oew" || name == "-om" ||
+             name == "-os") {
     // Error reporting mode, "me too", "save from": no meaning here.
   } else {
-    return Usage(fmt::format("unknown option -o{}", value));
+    return Usage(fmt::format("unknown option {}", name));
   }
   return true;
 }
 
 bool Parser::Queue(std::string_view value) {
+  const bool selected =
+      !value.empty() && (value.front() == 'R' || value.front() == 'I');
+  const std::string name =
+      selected ? fmt::format("-q{}", value.front()) : std::string("-q");
+  if (FindFlag(kFlags, name) == nullptr) {
+    return Usage(fmt::format("unknown flag \"-q{}\"", value));
+  }
   flags_.queue_run = true;
   if (value.empty()) return true;
-  if (value.front() == 'R' || value.front() == 'I') {
+  if (selected) {
     const std::string_view what = value.substr(1);
     if (what.empty() || what.find_first_of(" \t/") != std::string_view::npos) {
       return Usage(fmt::format("-q{} needs a {} attached (-q{}example.org)",
@@ -136,6 +193,82 @@ bool Parser::Queue(std::string_view value) {
         value));
   }
   flags_.queue_interval = interval;
+  return true;
+}
+
+// The letters without a value.
+bool Parser::Switch(const std::string& name) {
+  if (name == "-i") {
+    flags_.ignore_dots = true;
+  } else if (name == "-t") {
+    flags_.extract_recipients = true;
+  } else if (name == "-v") {
+    flags_.verbose = true;
+  } else if (name == "-U") {
+    // Initial submission (RFC 6409): what every submission is here.
+  } else {
+    return Usage(fmt::format("unknown flag \"{}\"", name));
+  }
+  return true;
+}
+
+// -hN / -h N: sendmail's hop count (accepted, ignored); -h alone: help.
+bool Parser::HopCountOrHelp(std::string_view rest) {
+  if (!rest.empty()) {
+    if (!ParseUnsigned(rest, kMaxHopCount)) {
+      return Usage(fmt::format("-h{}: a hop count", rest));
+    }
+    return true;
+  }
+  if (index_ + 1 < argc_ && ParseUnsigned(argv_[index_ + 1], kMaxHopCount)) {
+    ++index_;
+    return true;
+  }
+  help_ = true;
+  return true;
+}
+
+// The letters that take a value (attached or the next argument).
+bool Parser::Valued(const std::string& name, const std::string& value) {
+  if (name == "-C") {
+    flags_.config = value;
+  } else if (name == "-f" || name == "-r") {
+    if (value.find_first_of("\r\n") != std::string::npos) {
+      return Usage(fmt::format("{}: a line break in the sender", name));
+    }
+    flags_.sender = value;
+  } else if (name == "-F") {
+    if (value.find_first_of("\r\n") != std::string::npos) {
+      return Usage("-F: a line break in the name");
+    }
+    flags_.full_name = value;
+  } else if (name == "-B") {
+    const std::string body = absl::AsciiStrToUpper(value);
+    if (body != "7BIT" && body != "8BITMIME") {
+      return Usage(fmt::format("-B {}: 7BIT or 8BITMIME", value));
+    }
+    // The queue keeps bytes as they are: nothing to record.
+  } else if (name == "-N") {
+    return Notify(value);
+  } else if (name == "-R") {
+    const std::string ret = absl::AsciiStrToLower(value);
+    if (ret != "full" && ret != "hdrs") {
+      return Usage(fmt::format("-R {}: full or hdrs", value));
+    }
+    flags_.ret_headers_only = ret == "hdrs";
+  } else if (name == "-V") {
+    if (value.empty() || value.size() > kMaxEnvidLength) {
+      return Usage(fmt::format("-V: 1 to {} characters", kMaxEnvidLength));
+    }
+    for (const char c : value) {
+      if (c <= 0x20 || c >= 0x7f) {
+        return Usage("-V: printable characters without spaces");
+      }
+    }
+    flags_.envid = value;
+  } else {
+    return Usage(fmt::format("unknown flag \"{}\"", name));
+  }
   return true;
 }
 
@@ -160,97 +293,35 @@ bool Parser::Notify(const std::string& value) {
 
 bool Parser::Flag(std::string_view arg) {
   // Letters may be grouped ("-ti"); a letter taking a value takes the
-  // rest of the argument (or the next one).
+  // rest of the argument (or the next one). -b, -o and -q are the first
+  // letter of a longer form ("-bd", "-odq", "-qR...").
   for (std::size_t i = 1; i < arg.size(); ++i) {
     const char letter = arg[i];
     const std::string_view rest = arg.substr(i + 1);
     switch (letter) {
-      case 'i': flags_.ignore_dots = true; continue;
-      case 't': flags_.extract_recipients = true; continue;
-      case 'v': flags_.verbose = true; continue;
-      case 'U': continue;  // initial submission: the default here
-      case 'b': {
+      case 'b':
         if (rest.empty()) return Usage("-b needs a mode (-bd, -bp, ...)");
-        return Mode(rest);
-      }
+        return Mode(fmt::format("-b{}", rest));
       case 'o': {
         auto value = Value(letter, rest);
-        return value && Option(*value);
+        return value && Option(fmt::format("-o{}", *value));
       }
       case 'q': return Queue(rest);
-      case 'h': {
-        // -hN / -h N: sendmail's hop count; -h alone: help.
-        if (!rest.empty()) {
-          if (!ParseUnsigned(rest, kMaxHopCount)) {
-            return Usage(fmt::format("-h{}: a hop count", rest));
-          }
-          return true;
-        }
-        if (index_ + 1 < argc_ &&
-            ParseUnsigned(argv_[index_ + 1], kMaxHopCount)) {
-          ++index_;
-          return true;
-        }
-        help_ = true;
-        return true;
-      }
       default: break;
     }
-    // Letters that take a value.
-    if (letter != 'C' && letter != 'f' && letter != 'r' && letter != 'F' &&
-        letter != 'B' && letter != 'N' && letter != 'R' && letter != 'V') {
+    const std::string name = fmt::format("-{}", letter);
+    const FlagSpec* spec = FindFlag(kFlags, name);
+    if (spec == nullptr) {
       if (i == 1) return Usage(fmt::format("unknown flag \"{}\"", arg));
       return Usage(fmt::format("unknown flag -{} in \"{}\"", letter, arg));
     }
-    auto value = Value(letter, rest);
-    if (!value) return false;
-    switch (letter) {
-      case 'C': flags_.config = *value; break;
-      case 'f':
-      case 'r':
-        if (value->find_first_of("\r\n") != std::string::npos) {
-          return Usage(fmt::format("-{}: a line break in the sender", letter));
-        }
-        flags_.sender = *value;
-        break;
-      case 'F':
-        if (value->find_first_of("\r\n") != std::string::npos) {
-          return Usage("-F: a line break in the name");
-        }
-        flags_.full_name = *value;
-        break;
-      case 'B': {
-        const std::string body = absl::AsciiStrToUpper(*value);
-        if (body != "7BIT" && body != "8BITMIME") {
-          return Usage(fmt::format("-B {}: 7BIT or 8BITMIME", *value));
-        }
-        break;  // the queue keeps bytes as they are: nothing to record
-      }
-      case 'N':
-        if (!Notify(*value)) return false;
-        break;
-      case 'R': {
-        const std::string ret = absl::AsciiStrToLower(*value);
-        if (ret != "full" && ret != "hdrs") {
-          return Usage(fmt::format("-R {}: full or hdrs", *value));
-        }
-        flags_.ret_headers_only = ret == "hdrs";
-        break;
-      }
-      case 'V':
-        if (value->empty() || value->size() > kMaxEnvidLength) {
-          return Usage(fmt::format("-V: 1 to {} characters", kMaxEnvidLength));
-        }
-        for (const char c : *value) {
-          if (c <= 0x20 || c >= 0x7f) {
-            return Usage("-V: printable characters without spaces");
-          }
-        }
-        flags_.envid = *value;
-        break;
-      default: break;
+    if (spec->value_name.empty()) {
+      if (!Switch(name)) return false;
+      continue;
     }
-    return true;
+    if (name == "-h") return HopCountOrHelp(rest);
+    auto value = Value(letter, rest);
+    return value && Valued(name, *value);
   }
   return true;
 }
@@ -281,14 +352,15 @@ std::optional<SendmailFlags> Parser::Run() {
       ++index_;
       break;
     }
-    if (arg == "--help") {
-      help_ = true;
-      continue;
-    }
     if (arg.size() < 2 || arg.front() != '-') break;
     if (arg[1] == '-') {
-      Usage(fmt::format("unknown flag \"{}\"", arg));
-      return std::nullopt;
+      // Long flags: only --help.
+      if (FindFlag(kFlags, arg) == nullptr || arg != "--help") {
+        Usage(fmt::format("unknown flag \"{}\"", arg));
+        return std::nullopt;
+      }
+      help_ = true;
+      continue;
     }
     if (!Flag(arg)) return std::nullopt;
   }
@@ -340,7 +412,13 @@ std::optional<SendmailFlags> Parser::Run() {
 
 }  // namespace
 
-std::string_view SendmailUsage() { return kUsage; }
+std::span<const FlagSpec> SendmailFlagSpecs() { return kFlags; }
+
+std::string_view SendmailUsage() {
+  static const std::string text =
+      std::string(kSynopsis) + FormatFlagHelp(kFlags);
+  return text;
+}
 
 std::optional<SendmailFlags> ParseSendmailFlags(int argc,
                                                 const char* const* argv) {

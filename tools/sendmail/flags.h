@@ -20,6 +20,13 @@
 //   no number after it, and "--help", ask for the usage text. Accepted
 //   and ignored: -oem -oee -oep -oeq -oew -om -os -U -B type -h N.
 //
+// THE TABLE
+//   SendmailFlagSpecs() has one row per flag form ("-bd", "-odq", "-qR",
+//   "-f"...). The parser turns each flag into its row's name and looks it
+//   up before acting on it, so a form without a row is refused; -h prints
+//   the rows; docs/man/sendmail.8 lists the same forms (checked by
+//   tests/tools/man_pages_test.cpp).
+//
 // GUARANTEES
 //   Every value is checked here (the -q interval, -N, -R, -B); anything
 //   unknown is a usage error: the reason on stderr, then the usage text,
@@ -30,9 +37,12 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tools/common/flag_spec.h"
 
 namespace posthorn::tools {
 
@@ -81,7 +91,12 @@ struct SendmailFlags {
   std::vector<std::string> arguments;
 };
 
-// The usage text (printed by -h on stdout, after a usage error on stderr).
+// Every flag form sendmail accepts, in the order of the usage text.
+std::span<const FlagSpec> SendmailFlagSpecs();
+
+// The usage text: the synopsis, then one line per row of
+// SendmailFlagSpecs() (printed by -h on stdout, after a usage error on
+// stderr).
 std::string_view SendmailUsage();
 
 // Parses argv (argv[0] included). nullopt after a message on stderr: the
