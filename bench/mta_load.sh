@@ -37,7 +37,9 @@
 #      is in the mbox. A cell fails if the mbox does not hold exactly
 #      COUNT messages within CELL_TIMEOUT.
 #   6. Prints a table with the ratios posthorn/Postfix and the load
-#      average before and after, and writes it to var/bench/mta_load.txt.
+#      average before and after, and writes it to var/bench/mta_load.txt;
+#      the figures also go to mta_load.tsv in the results folder (format
+#      of bench/report_results.py; read by bench/report).
 #   Both servers are stopped and the folder removed on exit (trap EXIT).
 #   Loopback only.
 #
@@ -56,6 +58,7 @@
 #   CELL_TIMEOUT   seconds, bound on one cell (default 300)
 #   BENCH_USER     the recipient's user (default phbench)
 #   KEEP_WORK=1    keep the temporary folder (logs, mboxes)
+#   POSTHORN_BENCH_RESULTS  results folder (default var/bench/results)
 #
 # The script is a benchmark, never a test: it is not registered with meson
 # and not run by scripts/test.
@@ -111,7 +114,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exec sudo env SENDMAIL="$SENDMAIL" SERVERS="$SERVERS" SESSIONS="$SESSIONS" \
     COUNT_4K="$COUNT_4K" COUNT_100K="$COUNT_100K" KEEP="${KEEP:-}" \
     CELL_TIMEOUT="$CELL_TIMEOUT" BENCH_USER="$BENCH_USER" \
-    KEEP_WORK="${KEEP_WORK:-}" bash "$0" "$@"
+    KEEP_WORK="${KEEP_WORK:-}" \
+    POSTHORN_BENCH_RESULTS="${POSTHORN_BENCH_RESULTS:-}" bash "$0" "$@"
 fi
 
 # --- 1. Postfix --------------------------------------------------------------
@@ -359,6 +363,32 @@ for (size, sessions, count), by in sorted(cells.items()):
 EOF
 } | tee "$RESULTS_DIR/mta_load.txt.tmp"
 mv "$RESULTS_DIR/mta_load.txt.tmp" "$RESULTS_DIR/mta_load.txt"
+# The same figures for bench/report, as rates (bench/report_results.py).
+python3 - "$RESULTS" <<'EOF' |
+import sys
+print("measure\tsize_kib\tsessions\tmessages\tposthorn\tpostfix\tunit\tbetter")
+cells = {}
+for line in open(sys.argv[1]):
+    size, sessions, count, server, t_acc, t_del, n = line.rstrip("\n").split("\t")
+    cells.setdefault((int(size), int(sessions), int(count)), {})[server] = (
+        t_acc, t_del)
+def rate(count, t):
+    try:
+        return f"{count / float(t):.1f}"
+    except (TypeError, ValueError, ZeroDivisionError):
+        return "-"
+for which, i in (("accepted", 0), ("delivered", 1)):
+    for (size, sessions, count), by in sorted(cells.items()):
+        p = by.get("posthorn", (None, None))[i]
+        f = by.get("postfix", (None, None))[i]
+        print(f"{which}\t{size // 1024}\t{sessions}\t{count}\t"
+              f"{rate(count, p)}\t{rate(count, f)}\tmsg/s\thigh")
+EOF
+  python3 "$ROOT/bench/report_results.py" write \
+    "${POSTHORN_BENCH_RESULTS:-$RESULTS_DIR/results}/mta_load.tsv" \
+    --script mta_load --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER" \
+    --meta "postfix=$POSTFIX_VERSION" --meta "mode=$mode" \
+    --meta "quick=${QUICK:-0}" --meta "seconds=$SECONDS"
 echo "(written to ${RESULTS_DIR#"$ROOT"/}/mta_load.txt)"
 if [ "$failures" -gt 0 ]; then
   echo "mta_load.sh: $failures cell(s) failed" >&2

@@ -38,14 +38,17 @@
 #        flight (MB/s, MB = 10^6 bytes, all bytes received counted);
 #      - login+STAT+QUIT sessions per second, 10 clients for
 #        SESSION_SECONDS, each client on its own maildrop (popper allows
-#        one session per maildrop), USER/PASS and APOP separately;
+#        one session per maildrop), USER/PASS and APOP separately; then
+#        the same for every count in SESSION_CLIENTS (the sessions curve);
 #      - DELE of every message, pipelined, then QUIT: time until the reply
 #        to QUIT, i.e. until the maildrop is rewritten (fresh copy, opened
 #        once before so the index exists).
 #      Each figure is the median of REPS runs (sessions: one run).
 #   6. Prints a table popper | Dovecot | popper/Dovecot | target, and the
-#      load average before and after. Both servers are stopped and the
-#      temporary folder removed on exit (trap EXIT).
+#      load average before and after, and writes the figures to
+#      pop3_load.tsv in the results folder (format of
+#      bench/report_results.py; read by bench/report). Both servers are
+#      stopped and the temporary folder removed on exit (trap EXIT).
 #
 #   Page cache: every file was just written, so "cold" means "no index",
 #   not "not in memory" (dropping the caches would disturb the machine).
@@ -55,9 +58,12 @@
 # ENVIRONMENT
 #   REPS             runs per figure (default 3)
 #   SESSION_SECONDS  duration of one sessions run (default 10)
+#   SESSION_CLIENTS  client counts of the sessions curve (default "1 50";
+#                    10 is always measured; "" skips the curve)
 #   SERVERS          "popper dovecot" (default), or one of them
 #   BUILD            build folder (default build-bench)
 #   KEEP_WORK=1      keep the temporary folder (for looking at the logs)
+#   POSTHORN_BENCH_RESULTS  results folder (default var/bench/results)
 #
 # Loopback only. The script is a benchmark, never a test: it is not
 # registered with meson and not run by scripts/test. About 5 minutes
@@ -72,6 +78,12 @@ SESSION_SECONDS=${SESSION_SECONDS:-10}
 SERVERS=${SERVERS:-"popper dovecot"}
 BUILD=${BUILD:-$ROOT/build-bench}
 CLIENTS=10
+SESSION_CLIENTS=${SESSION_CLIENTS-"1 50"}
+# One maildrop per client: as many as the largest count needs.
+MAX_CLIENTS=$CLIENTS
+for n in $SESSION_CLIENTS; do
+  [ "$n" -gt "$MAX_CLIENTS" ] && MAX_CLIENTS=$n
+done
 SECRET=bench-secret-1
 
 sudo=""
@@ -156,7 +168,7 @@ echo "== generating the maildrops"
   --seed 2 --out "$MASTER/1g"
 "$MAKE_MAILDROP" --messages 1000 --profile text --seed 3 --out "$MASTER/s"
 USERS=("10k" "1g")
-for i in $(seq 0 $((CLIENTS - 1))); do USERS+=("s$i"); done
+for i in $(seq 0 $((MAX_CLIENTS - 1))); do USERS+=("s$i"); done
 master_of() { case $1 in s*) echo "$MASTER/s" ;; *) echo "$MASTER/$1" ;; esac; }
 
 free_port() {
@@ -373,6 +385,18 @@ for server in $SERVERS; do
     --apop "$SECRET" --clients "$CLIENTS" --seconds "$SESSION_SECONDS")"
   tail -1 "$WORK/load.log" | sed "s/^/   $server APOP: /"
 done
+# The sessions curve: the same measure with other client counts (the
+# maildrops s0.. already have their index from above).
+for n in $SESSION_CLIENTS; do
+  for server in $SERVERS; do
+    record "sessions_pass_c$n" "$server" "$(load "$server" sessions 's%d' \
+      --clients "$n" --seconds "$SESSION_SECONDS")"
+    tail -1 "$WORK/load.log" | sed "s/^/   $server $n clients USER\/PASS: /"
+    record "sessions_apop_c$n" "$server" "$(load "$server" sessions 's%d' \
+      --apop "$SECRET" --clients "$n" --seconds "$SESSION_SECONDS")"
+    tail -1 "$WORK/load.log" | sed "s/^/   $server $n clients APOP: /"
+  done
+done
 if has dovecot; then
   PORT_TUNED=$PORT_DOVECOT
   PORT_DOVECOT=$(free_port)
@@ -405,7 +429,7 @@ echo "== measured in $SECONDS s"
 echo
 echo "POP3: popper vs Dovecot $("$DOVECOT" --version 2>/dev/null | cut -d' ' -f1)" \
   "($(nproc) CPUs; load average before $LOAD_BEFORE, after $LOAD_AFTER)"
-python3 - "$RESULTS" <<'EOF'
+python3 - "$RESULTS" "$WORK/rows.tsv" <<'EOF'
 import sys
 values = {}
 for line in open(sys.argv[1]):
@@ -428,6 +452,14 @@ rows = [
     ("sessions_pass", "sessions/s, 10 clients, USER/PASS", "/s", "high",
      ">= 1000/s"),
     ("sessions_apop", "sessions/s, 10 clients, APOP", "/s", "high", ">= 1000/s"),
+] + [
+    (f"sessions_{m}_c{n}",
+     f"sessions/s, {n} client{'s' if n != 1 else ''}, {label}", "/s",
+     "high", "")
+    for n in sorted({int(k.rsplit("_c", 1)[1]) for k, _ in values
+                     if k.startswith("sessions_") and "_c" in k})
+    for m, label in (("pass", "USER/PASS"), ("apop", "APOP"))
+] + [
     ("sessions_pass_default", "  Dovecot default login settings", "/s",
      "high", ""),
     ("dele_10k", "DELE all + QUIT, 10k msgs", "ms", "low", "<= 1x"),
@@ -464,4 +496,21 @@ for key, label, unit, better, target in rows:
     fmt = lambda v: "-" if v is None else (f"{v:.1f}" if v < 100 else f"{v:.0f}")
     print(f"| {label:38} | {unit:4} | {fmt(p):>9} | {fmt(d):>9} | "
           f"{ratio:>14} | {target:9} | {met(key, target, p, d):3} |")
+# The same figures for bench/report (bench/report_results.py's format).
+with open(sys.argv[2], "w") as out:
+    out.write("measure\tlabel\ttarget\tposthorn\tdovecot\tunit\tbetter\n")
+    for key, label, unit, better, target in rows:
+        p = num(values.get((key, "popper")))
+        d = num(values.get((key, "dovecot")))
+        if p is None and d is None:
+            continue
+        cell = lambda v: "-" if v is None else f"{v:.3f}"
+        out.write(f"{key}\t{label.strip()}\t{target or '-'}\t{cell(p)}\t"
+                  f"{cell(d)}\t{unit}\t{better}\n")
 EOF
+python3 "$ROOT/bench/report_results.py" write \
+  "${POSTHORN_BENCH_RESULTS:-$ROOT/var/bench/results}/pop3_load.tsv" \
+  --script pop3_load --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER" \
+  --meta "dovecot=$("$DOVECOT" --version 2>/dev/null | cut -d' ' -f1)" \
+  --meta "reps=$REPS" --meta "session_seconds=$SESSION_SECONDS" \
+  --meta "clients=$CLIENTS" --meta "seconds=$SECONDS" <"$WORK/rows.tsv"

@@ -23,6 +23,8 @@
 #      ratio posthorn / smtp-sink.
 #   5. Measures the memory per idle connection (bench/idle_connections.py,
 #      1,000 connections) for both servers.
+#   6. Writes the figures to smtp_load.tsv in the results folder (format of
+#      bench/report_results.py; read by bench/report).
 #   Both servers are stopped on exit (trap EXIT). Loopback only.
 #
 # ENVIRONMENT
@@ -31,6 +33,7 @@
 #   RUNS            timed runs per side and cell (default 3)
 #   MODES           "close keep" (default), or one of them
 #   IDLE_CONNECTIONS  default 1000; 0 skips the memory measure
+#   POSTHORN_BENCH_RESULTS  results folder (default var/bench/results)
 #
 # The script is a benchmark, never a test: it is not registered with meson.
 
@@ -42,6 +45,7 @@ TARGET_SECONDS=${TARGET_SECONDS:-1.5}
 RUNS=${RUNS:-3}
 MODES=${MODES:-"close keep"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-1000}
+RESULTS_DIR=${POSTHORN_BENCH_RESULTS:-$ROOT/var/bench/results}
 SESSIONS=(1 10 50)
 SIZES=(4096 102400)
 MAX_MESSAGES=100000   # bound on one run, whatever the calibration says
@@ -129,7 +133,11 @@ done
 
 echo "== posthorn smtp_sink_server on 127.0.0.1:$PORT_A ($SINK_SERVER)"
 echo "== postfix smtp-sink          on 127.0.0.1:$PORT_B ($SMTP_SINK)"
-echo "== $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== $(nproc) CPUs, load average $LOAD_BEFORE"
+ROWS=$WORK/rows.tsv
+printf 'measure\tmode\tsize_kib\tsessions\tposthorn\tsmtp-sink\tunit\tbetter\n' \
+  >"$ROWS"
 
 # --- 4. the load -----------------------------------------------------------
 now() { date +%s.%N; }
@@ -195,6 +203,10 @@ for mode in $MODES; do
                 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
       label="$mode, $((size / 1024)) KiB, $sessions session(s)"
       printf '%-34s %12s %12s %8s\n' "$label" "$a" "$b" "$ratio"
+      [ "$a" -gt 0 ] || a=-
+      [ "$b" -gt 0 ] || b=-
+      printf 'throughput\t%s\t%s\t%s\t%s\t%s\tmsg/s\thigh\n' "$mode" \
+        $((size / 1024)) "$sessions" "$a" "$b" >>"$ROWS"
     done
   done
 done
@@ -210,7 +222,20 @@ if [ "$IDLE_CONNECTIONS" -gt 0 ]; then
   echo
   echo "== memory per idle connection ($IDLE_CONNECTIONS connections)"
   python3 bench/idle_connections.py --posthorn "$SINK_SERVER" \
-    -n "$IDLE_CONNECTIONS" | grep -v '^RESULT'
+    -n "$IDLE_CONNECTIONS" | tee "$WORK/idle.out" | grep -v '^RESULT'
   python3 bench/idle_connections.py --smtp-sink "$SMTP_SINK" \
-    -n "$IDLE_CONNECTIONS" | grep -v '^RESULT'
+    -n "$IDLE_CONNECTIONS" | tee -a "$WORK/idle.out" | grep -v '^RESULT'
+  # RESULT <name> <connections> <bytes per connection>
+  awk '$1 == "RESULT" { v[$2] = $4; n = $3 }
+       END { if (n) printf "idle_memory\t-\t-\t%s\t%s\t%s\tbytes/conn\tlow\n",
+                           n, (v["posthorn"] ? v["posthorn"] : "-"),
+                           (v["smtp-sink"] ? v["smtp-sink"] : "-") }' \
+    "$WORK/idle.out" >>"$ROWS"
 fi
+
+# --- 6. the result file ---------------------------------------------------
+python3 bench/report_results.py write "$RESULTS_DIR/smtp_load.tsv" \
+  --script smtp_load --load-before "$LOAD_BEFORE" \
+  --meta "postfix=$(postconf -d -h mail_version 2>/dev/null || echo '?')" \
+  --meta "runs=$RUNS" --meta "target_seconds=$TARGET_SECONDS" \
+  --meta "seconds=$SECONDS" <"$ROWS"

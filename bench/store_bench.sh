@@ -17,7 +17,9 @@
 #     bench_queue  enqueue with fsync from 1, 10 and 50 threads against
 #                  "create + write + fsync + folder fsync" and fdatasync
 #   and this script prints the ratios. JSON results stay in
-#   BUILD_DIR/store-bench-results/. Nothing here is a test.
+#   BUILD_DIR/store-bench-results/; the figures also go to store.tsv in the
+#   results folder ($POSTHORN_BENCH_RESULTS, default var/bench/results),
+#   the input of bench/report. Nothing here is a test.
 
 set -euo pipefail
 
@@ -36,6 +38,7 @@ out="$build/store-bench-results"
 work=${POSTHORN_BENCH_DIR:-$build/store-bench}
 mkdir -p "$out" "$work"
 export POSTHORN_BENCH_DIR=$work
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "== bench_mbox (files in $work)"
 "$build/bench/bench_mbox" --benchmark_out="$out/mbox.json" \
@@ -66,3 +69,47 @@ if indexed and scanned:
     print(f"open large mbox: {ms(indexed):.1f} ms with index, "
           f"{ms(scanned):.1f} ms without ({ms(scanned) / ms(indexed):.1f}x)")
 PY
+
+# The result file for bench/report: each posthorn figure beside the
+# baseline it is compared with in the same run.
+results_dir=${POSTHORN_BENCH_RESULTS:-$root/var/bench/results}
+python3 - "$out/mbox.json" "$out/queue.json" <<'PY' |
+import json, sys
+runs = {}
+for path in sys.argv[1:]:
+    for b in json.load(open(path))["benchmarks"]:
+        if b.get("run_type", "iteration") == "iteration":
+            runs.setdefault(b["name"], b)
+def find(prefix, suffix=""):
+    for name, b in runs.items():
+        if name.startswith(prefix) and name.endswith(suffix):
+            return b
+    return None
+def ms(b):
+    if b is None:
+        return "-"
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b["time_unit"]]
+    return f"{b['real_time'] * scale:.3f}"
+def rate(b):
+    return "-" if b is None or "items_per_second" not in b else \
+        f"{b['items_per_second']:.1f}"
+print("measure\tthreads\tbaseline_is\tposthorn\tbaseline\tunit\tbetter")
+create = find("raw/create_write_fsync")
+for t in (1, 10, 50):
+    print(f"queue_enqueue_4k\t{t}\tcreate+write+fsync+folder fsync, 1 thread"
+          f"\t{rate(find('queue/enqueue_4k', f'threads:{t}'))}"
+          f"\t{rate(create)}\tmsg/s\thigh")
+print(f"queue_enqueue_4k_vs_fdatasync\t10\tfdatasync of one file\t"
+      f"{rate(find('queue/enqueue_4k', 'threads:10'))}\t"
+      f"{rate(find('raw/fdatasync'))}\tmsg/s\thigh")
+print(f"mbox_deliver_4k\t1\twrite 4 KiB + fdatasync\t"
+      f"{ms(find('BM_Deliver4KiB/fsync:1'))}\t"
+      f"{ms(find('BM_RawAppend4KiBFdatasync'))}\tms\tlow")
+print(f"mbox_open_index\t1\tthe same open without index\t"
+      f"{ms(find('BM_OpenLarge/index:1'))}\t"
+      f"{ms(find('BM_OpenLarge/index:0'))}\tms\tlow")
+PY
+  python3 "$root/bench/report_results.py" write "$results_dir/store.tsv" \
+    --script store --load-before "$load_before" \
+    --meta "mbox_mb=${POSTHORN_BENCH_MBOX_MB:-100}" --meta "seconds=$SECONDS" \
+    --meta "folder_fs=$(df -T "$work" 2>/dev/null | awk 'NR == 2 { print $2 }')"

@@ -17,7 +17,9 @@ DESCRIPTION
         decode     >= 2x mimetic
 
     and prints each as MET, NOT MET or n/a (a side missing). With --markdown
-    it also writes the same as a markdown section (for docs/performance.md).
+    it also writes the same as a markdown section; with --tsv it writes the
+    figures in the result-file format of bench/report_results.py (read by
+    bench/report), with the load averages given by --load-before/--after.
     Exit status 0 whatever the targets say: this is a report, not a test.
 
     Only the Python standard library is used.
@@ -28,6 +30,9 @@ import json
 import os
 import platform
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_results  # noqa: E402  (the shared result-file format)
 
 WORKLOADS = ("headers", "structure", "decode")
 SIDES = ("posthorn", "gmime", "mimetic")
@@ -162,10 +167,32 @@ def markdown(rows, context):
     return "\n".join(lines) + "\n"
 
 
+def write_tsv(args, rows, context):
+    meta = {"benchmark_date": context.get("date", "?"),
+            "mhz_per_cpu": context.get("mhz_per_cpu", "?")}
+    for item in args.meta:
+        key, _, value = item.partition("=")
+        meta[key] = value
+    columns = ("measure", "target", "posthorn", "gmime", "mimetic", "memchr",
+               "unit", "better")
+    cells = [(r["workload"], r["target"],
+              *(None if r[s] is None else f"{r[s]:.2f}"
+                for s in ("posthorn", "gmime", "mimetic", "memchr")),
+              "MB/s", "high") for r in rows]
+    report_results.write(args.tsv, "parsers", columns, cells,
+                         args.load_before, report_results.load_average(), meta)
+    print(f"(results written to {args.tsv})")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("results", nargs="+", help="benchmark JSON files")
     parser.add_argument("--markdown", help="also write a markdown section")
+    parser.add_argument("--tsv", help="also write the result file for "
+                        "bench/report")
+    parser.add_argument("--load-before", default="?")
+    parser.add_argument("--meta", action="append", default=[],
+                        help="KEY=VALUE for the result file")
     args = parser.parse_args(argv)
     rates, context = load(args.results)
     if not rates:
@@ -179,6 +206,8 @@ def main(argv):
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as f:
             f.write(markdown(rows, context))
+    if args.tsv:
+        write_tsv(args, rows, context)
     return 0
 
 
