@@ -12,6 +12,8 @@
   symlink, has more than one link, or is not a regular file; the symlink's
   target is never written.
 - -k and bad flags: exit 64; a bad config line: exit 78 naming file:line.
+- As root with run_as = nobody and a key only root may read: STLS works
+  (the key is read before the privileges are dropped).
 
 Usage: pop3_inetd_test.py --popper PATH --popauth PATH [unittest args]
 """
@@ -253,6 +255,35 @@ class CommandLineTest(InetdCase):
         lines = len(open(self.inst.conf_path).read().splitlines())
         self.assertIn(("posthorn.conf:%d" % lines).encode(),
                       self.stderr_text())
+
+
+class InetdTlsAfterDropTest(InetdCase):
+    """STLS under inetd with a key only root may read: popper reads the
+    certificate and key before it becomes run_as, so STLS still works."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root (popper drops to run_as = nobody)")
+        self.inst = sup.Instance(self.fmt, plaintext=True, delay=0, tls=True,
+                                 conf={"run_as": "nobody"})
+        self.addCleanup(self.inst.cleanup)
+        self.inst.add_user(USER, SECRET)  # popper needs its auth database
+        key = self.inst.settings["tls_key"]
+        os.chmod(key, 0o600)
+        self.assertEqual(os.stat(key).st_uid, 0)
+        self.stderr_path = os.path.join(self.inst.dir, "popper.stderr")
+
+    def test_stls_with_a_root_only_key(self):
+        def session(c):
+            self.assertTrue(c.line().startswith(b"+OK"))
+            self.assertTrue(c.cmd("STLS").startswith(b"+OK"))
+            c.starttls()
+            capa = c.cmd("CAPA")
+            self.assertTrue(capa.startswith(b"+OK"), capa)
+            self.assertIn(b"USER", c.multiline())  # over TLS now
+            self.assertTrue(c.cmd("QUIT").startswith(b"+OK"))
+        self.assertEqual(self.run_on_socketpair(session), 0,
+                         self.stderr_text())
 
 
 if __name__ == "__main__":

@@ -204,8 +204,12 @@ net::Pop3ServerOptions ServerOptions(const Config& config,
 }
 
 int Main(int argc, char** argv) {
-  const std::optional<PopperFlags> flags = ParsePopperFlags(argc, argv);
+  const std::optional<PopperFlags> flags = ParsePopperCommandLine(argc, argv);
   if (!flags) return kExitUsage;
+  if (flags->help) {
+    fmt::print("{}", PopperUsage());
+    return kExitOk;
+  }
 
   const ConfigLocation where = ConfigPath(flags->config);
   absl::StatusOr<Config> config = LoadConfig(where.path, !where.must_exist);
@@ -264,7 +268,15 @@ int Main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   if (server_options.listen.empty() && server_options.listen_tls.empty()) {
-    // inetd: one session on stdin/stdout.
+    // inetd: one session on stdin/stdout. The TLS key is read now, while
+    // popper may still be root: STLS comes after the privileges are gone.
+    if (server_options.tls) {
+      if (absl::Status s = net::ReadTlsFiles(*server_options.tls); !s.ok()) {
+        return Report({flags->tls_cert ? kExitUsage : kExitConfig,
+                       StatusText(s)},
+                      log);
+      }
+    }
     if (absl::Status s = DropPrivileges(config->run_as); !s.ok()) {
       return Report({absl::IsNotFound(s) ? kExitConfig : kExitOsErr,
                      StatusText(s)},

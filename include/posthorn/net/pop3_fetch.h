@@ -175,8 +175,8 @@ struct FetchResult {
 // FailedPrecondition (STLS or plaintext login not possible, APOP without
 // timestamp), DeadlineExceeded (timeout), DataLoss (malformed response),
 // ResourceExhausted (message over max_message_size while streaming).
-absl::StatusOr<FetchResult> FetchMaildrop(const FetchOptions& options,
-                                          FetchSink& sink);
+[[nodiscard]] absl::StatusOr<FetchResult> FetchMaildrop(
+    const FetchOptions& options, FetchSink& sink);
 
 // RFC 1939 section 7: the lower-case hex MD5 of timestamp + secret.
 std::string ApopDigestHex(std::string_view timestamp, std::string_view secret);

@@ -167,12 +167,12 @@ class Pop3Handler {
 
 class Pop3Server {
  public:
-  static absl::StatusOr<std::unique_ptr<Pop3Server>> Create(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Pop3Server>> Create(
       Pop3ServerOptions options, Pop3Handler* handler);
   ~Pop3Server();
 
   // Serves until Stop() or a signal; returns after the shutdown.
-  absl::Status Run();
+  [[nodiscard]] absl::Status Run();
   // Thread-safe.
   void Stop();
   std::vector<std::string> local_endpoints() const;

@@ -68,11 +68,11 @@ struct SendOptions {
 // Reads the message from `read` in chunks until it returns an empty view.
 using BodyReader = std::function<absl::StatusOr<std::string_view>()>;
 
-absl::StatusOr<smtp::TransactionResult> SendMessage(
+[[nodiscard]] absl::StatusOr<smtp::TransactionResult> SendMessage(
     std::string_view host, std::uint16_t port,
     const smtp::ClientEnvelope& envelope, std::string_view message,
     const SendOptions& options = {});
-absl::StatusOr<smtp::TransactionResult> SendMessage(
+[[nodiscard]] absl::StatusOr<smtp::TransactionResult> SendMessage(
     std::string_view host, std::uint16_t port,
     const smtp::ClientEnvelope& envelope, BodyReader body,
     const SendOptions& options = {});

@@ -67,7 +67,18 @@ namespace posthorn::net {
 struct TlsFiles {
   std::string cert_file;  // PEM, certificate chain
   std::string key_file;   // PEM, private key
+  // The files' contents, when already read (ReadTlsFiles): then the
+  // servers use these and never open the files, so a program that drops
+  // privileges before its first STLS/STARTTLS can keep a key only root
+  // may read (inetd, socket activation).
+  std::string cert_pem{};
+  std::string key_pem{};
 };
+
+// Reads cert_file and key_file into cert_pem and key_pem (each at most
+// 1 MiB). Errors name the file: NotFound, PermissionDenied,
+// InvalidArgument (too large).
+[[nodiscard]] absl::Status ReadTlsFiles(TlsFiles& files);
 
 struct SmtpServerOptions {
   // "127.0.0.1:2525", "[::1]:2525", "0.0.0.0:25", "[::]:25"; port 0 picks a
@@ -154,12 +165,12 @@ class SmtpHandler {
 
 class SmtpServer {
  public:
-  static absl::StatusOr<std::unique_ptr<SmtpServer>> Create(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SmtpServer>> Create(
       SmtpServerOptions options, SmtpHandler* handler);
   ~SmtpServer();
 
   // Serves until Stop() or a signal; returns after the graceful shutdown.
-  absl::Status Run();
+  [[nodiscard]] absl::Status Run();
   // Thread-safe; Run() returns after the grace period.
   void Stop();
   // The bound addresses ("127.0.0.1:40123"), useful with port 0.

@@ -2,20 +2,10 @@
 
 #include "mta/deliver/target_result.h"
 
-#include <cerrno>
-#include <cstring>
-
 #include "fmt/format.h"
+#include "mta/common/disk_full.h"
 
 namespace posthorn::mta::deliver {
-
-bool IsDiskFull(const absl::Status& status) {
-  if (absl::IsResourceExhausted(status)) return true;
-  // The store reports ENOSPC and EDQUOT as Unavailable with strerror text.
-  std::string message(status.message());
-  return message.find(std::strerror(ENOSPC)) != std::string::npos ||
-         message.find(std::strerror(EDQUOT)) != std::string::npos;
-}
 
 TargetResult StorageFailure(const absl::Status& status,
                             std::string_view what) {

@@ -21,9 +21,6 @@ struct TargetResult {
   std::string reply;
 };
 
-// ResourceExhausted, or an error naming ENOSPC / EDQUOT.
-bool IsDiskFull(const absl::Status& status);
-
 TargetResult StorageFailure(const absl::Status& status, std::string_view what);
 
 }  // namespace posthorn::mta::deliver

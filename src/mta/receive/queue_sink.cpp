@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "mta/common/disk_full.h"
 #include "mta/receive/receive_internal.h"
 #include "posthorn/message/date.h"
 #include "posthorn/mta/header_fixup.h"
@@ -40,7 +41,7 @@ using receive_detail::LogText;
 // What the client is told when the queue files fail; the log has the
 // detail.
 absl::Status ClientError(const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kResourceExhausted) {
+  if (IsDiskFull(status)) {
     return absl::ResourceExhaustedError("Insufficient system storage");
   }
   return absl::UnavailableError("queue file write error");

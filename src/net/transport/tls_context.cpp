@@ -2,11 +2,15 @@
 
 #include "net/transport/tls_context.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 
+#include <asio/buffer.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/error.hpp>
@@ -45,7 +49,53 @@ absl::StatusOr<std::unique_ptr<asio::ssl::context>> NewContext(
   }
 }
 
+// A certificate chain or key larger than this is not a PEM file.
+constexpr std::size_t kMaxPemBytes = 1 << 20;
+
+absl::Status ReadPem(const std::string& path, std::string& out) {
+  std::FILE* file = std::fopen(path.c_str(), "rbe");
+  if (file == nullptr) {
+    const int err = errno;
+    const std::string message =
+        fmt::format("TLS file {}: {}", path, std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    if (err == EACCES || err == EPERM) {
+      return absl::PermissionDeniedError(message);
+    }
+    return absl::UnavailableError(message);
+  }
+  std::string data;
+  char chunk[8192];
+  std::size_t n = 0;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) {
+    if (data.size() + n > kMaxPemBytes) {
+      std::fclose(file);
+      return absl::InvalidArgumentError(fmt::format(
+          "TLS file {}: larger than {} bytes", path, kMaxPemBytes));
+    }
+    data.append(chunk, n);
+  }
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) {
+    return absl::UnavailableError(fmt::format("TLS file {}: read error", path));
+  }
+  out = std::move(data);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ReadTlsFiles(TlsFiles& files) {
+  if (files.cert_file.empty() || files.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS needs both a certificate file and a key file");
+  }
+  if (absl::Status s = ReadPem(files.cert_file, files.cert_pem); !s.ok()) {
+    return s;
+  }
+  return ReadPem(files.key_file, files.key_pem);
+}
 
 std::string TlsErrorText(const std::error_code& ec) {
   std::string text = ec.message();
@@ -67,12 +117,24 @@ absl::StatusOr<std::unique_ptr<asio::ssl::context>> MakeServerTlsContext(
   auto context = NewContext(asio::ssl::context::tls_server);
   if (!context.ok()) return context.status();
   std::error_code ec;
-  (*context)->use_certificate_chain_file(files.cert_file, ec);
+  if (!files.cert_pem.empty()) {
+    (*context)->use_certificate_chain(
+        asio::buffer(files.cert_pem.data(), files.cert_pem.size()), ec);
+  } else {
+    (*context)->use_certificate_chain_file(files.cert_file, ec);
+  }
   if (ec) {
     return absl::InvalidArgumentError(fmt::format(
         "TLS certificate {}: {}", files.cert_file, TlsErrorText(ec)));
   }
-  (*context)->use_private_key_file(files.key_file, asio::ssl::context::pem, ec);
+  if (!files.key_pem.empty()) {
+    (*context)->use_private_key(
+        asio::buffer(files.key_pem.data(), files.key_pem.size()),
+        asio::ssl::context::pem, ec);
+  } else {
+    (*context)->use_private_key_file(files.key_file, asio::ssl::context::pem,
+                                     ec);
+  }
   if (ec) {
     return absl::InvalidArgumentError(fmt::format(
         "TLS key {}: {}", files.key_file, TlsErrorText(ec)));

@@ -157,9 +157,14 @@ absl::Status RecoverQueueFolder(QueueContext& context) {
     absl::StatusOr<QueueEnvelope> envelope = ReadEnvelopeFile(context, id);
     if (!envelope.ok()) {
       if (absl::IsNotFound(envelope.status())) continue;  // removed meanwhile
-      if (absl::IsUnavailable(envelope.status())) {
+      if (!absl::IsDataLoss(envelope.status())) {
+        // Only a file read whole and found malformed is proof of
+        // corruption. An I/O error, or a process that may not read the
+        // file (a user running sendmail on a queue it cannot own), is not:
+        // moving the envelope aside would orphan the data, and the next
+        // recovery would delete the message.
         context.problems.Add(std::string(envelope.status().message()));
-        continue;  // an I/O error is no proof of corruption
+        continue;
       }
       MoveToCorrupt(context, id, std::string(envelope.status().message()));
       msg_changed = true;

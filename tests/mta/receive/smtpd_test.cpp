@@ -419,6 +419,78 @@ std::string WithReceived(int count) {
   return message + "Subject: loop\r\n\r\nbody\r\n";
 }
 
+// A queue on a full disk: the data writes after the first fail as the store reports ENOSPC
+// (Unavailable with the strerror text); everything else is the real queue.
+class DiskFullQueue : public store::Queue {
+ public:
+  explicit DiskFullQueue(store::Queue* real) : real_(real) {}
+  absl::StatusOr<std::unique_ptr<store::QueueWriter>> BeginEnqueue(
+      store::QueueEnvelope envelope) override {
+    auto writer = real_->BeginEnqueue(std::move(envelope));
+    if (!writer.ok()) return writer.status();
+    return std::unique_ptr<store::QueueWriter>(
+        new FullWriter(std::move(*writer)));
+  }
+  absl::StatusOr<std::vector<store::QueueEnvelope>> List() override {
+    return real_->List();
+  }
+  absl::StatusOr<std::vector<std::string>> Due(absl::Time now) override {
+    return real_->Due(now);
+  }
+  absl::StatusOr<std::unique_ptr<store::QueueLease>> Lease(
+      std::string_view id) override {
+    return real_->Lease(id);
+  }
+  std::vector<std::string> Problems() override { return real_->Problems(); }
+
+ private:
+  class FullWriter : public store::QueueWriter {
+   public:
+    explicit FullWriter(std::unique_ptr<store::QueueWriter> real)
+        : real_(std::move(real)) {}
+    // The Received: field still fits (it is written at DATA); the disk
+    // fills while the message streams in.
+    absl::Status Write(std::string_view bytes) override {
+      if (writes_++ == 0) return real_->Write(bytes);
+      return absl::UnavailableError(
+          "write queue/msg/x.data: No space left on device");
+    }
+    absl::StatusOr<std::string> Commit() override {
+      return absl::UnavailableError(
+          "fsync queue/msg/x.data: No space left on device");
+    }
+    void Abort() override { real_->Abort(); }
+    const std::string& id() const override { return real_->id(); }
+
+   private:
+    std::unique_ptr<store::QueueWriter> real_;
+    int writes_ = 0;
+  };
+  store::Queue* real_;
+};
+
+TEST_F(MtaHandlerTest, FullDiskIs452InsufficientStorageAndNothingQueued) {
+  DiskFullQueue full(queue_.get());
+  MtaHandlerOptions options = Options();
+  options.queue = &full;
+  Start(std::move(options));
+  auto client = Connect("127.0.0.1");
+  ASSERT_NE(client, nullptr);
+  EXPECT_THAT(Command(*client, "MAIL FROM:<a@example.net>"),
+              StartsWith("250 "));
+  EXPECT_THAT(Command(*client, "RCPT TO:<alice@example.org>"),
+              StartsWith("250 "));
+  EXPECT_THAT(Command(*client, "DATA"), StartsWith("354 "));
+  ASSERT_TRUE(client->Write(kBodyStuffed).ok());
+  const std::string reply = ReadReply(*client);
+  EXPECT_THAT(reply, StartsWith("452 4.3.1 "));
+  EXPECT_THAT(reply, Not(HasSubstr("queue/msg")));  // no path to the client
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_TRUE(Logged("No space left on device"));
+  // The session goes on: the client may try again later.
+  EXPECT_THAT(Command(*client, "RSET"), StartsWith("250 "));
+}
+
 TEST_F(MtaHandlerTest, TooManyHopsIsRefusedAndNothingQueued) {
   MtaHandlerOptions options = Options();
   options.hop_limit = 3;

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -335,6 +336,52 @@ TEST(FileQueue, RecoveryRepairsAndReports) {
   auto lease = queue->Lease(good_id);
   ASSERT_TRUE(lease.ok());
   EXPECT_EQ(ReadData(**lease).value(), "GOOD");
+}
+
+// A process that may list the queue but not read its files (a user running
+// sendmail on a queue it does not own) must not take "permission denied"
+// for corruption: moving the envelope aside would orphan the data, and the
+// owner's next recovery would delete the message.
+TEST(FileQueue, RecoveryWithoutReadAccessLeavesMessagesAlone) {
+  TempDir tmp;
+  std::string id;
+  {
+    auto queue = Open(tmp.path());
+    id = Enqueue(*queue, SampleEnvelope(), "KEEP ME").value();
+  }
+  const std::string env = tmp.File("msg/" + id + ".env");
+  if (::geteuid() == 0) {
+    // Root reads any file: recover as an ordinary user in a child. The
+    // folders are opened to everyone so that user can list them.
+    for (const char* dir : {"", "msg", "tmp", "corrupt"}) {
+      ASSERT_EQ(::chmod(tmp.File(dir).c_str(), 0777), 0);
+    }
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+      auto queue = MakeFileQueue({.dir = tmp.path(), .fsync = false});
+      ::_exit(queue.ok() ? 0 : 3);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  } else {
+    ASSERT_EQ(::chmod(env.c_str(), 0), 0);
+    auto queue = MakeFileQueue({.dir = tmp.path(), .fsync = false});
+    ASSERT_TRUE(queue.ok()) << queue.status();
+    EXPECT_TRUE(AnyProblemContains(**queue, id + ".env", "ermission"));
+    ASSERT_EQ(::chmod(env.c_str(), 0600), 0);
+  }
+  EXPECT_EQ(FolderNames(tmp.File("corrupt")), std::vector<std::string>{});
+  auto queue = Open(tmp.path());
+  auto listed = queue->List().value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, id);
+  auto lease = queue->Lease(id);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(ReadData(**lease).value(), "KEEP ME");
 }
 
 TEST(FileQueue, UnreadableEnvelopeSeenLaterIsReported) {
