@@ -140,12 +140,33 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     return absl::UnavailableError(
         fmt::format("postgresql: cannot connect: {}", text));
   }
+  // libpq prints notices (and a FATAL the server sends an idle session) to
+  // stderr by default; under inetd popper's stderr may be the client's
+  // socket, so they are dropped: every error that matters comes back as a
+  // Status.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 int PgConnection::backend_pid() const { return PQbackendPID(conn_); }
+
+bool PgConnection::StillConnected() {
+  if (!healthy_) return false;
+  // libpq's socket is non-blocking: this reads only what is already there
+  // (a FATAL from a shutting-down server, then EOF).
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    healthy_ = false;
+  }
+  return healthy_;
+}
+
+bool PgConnection::in_transaction() const {
+  const PGTransactionStatusType status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR ||
+         status == PQTRANS_ACTIVE;
+}
 
 absl::StatusOr<PgResult> PgConnection::Exec(
     std::string_view sql, std::initializer_list<PgParam> params,
@@ -251,7 +272,11 @@ void PgPool::Return(std::unique_ptr<PgConnection> conn) {
   if (conn->healthy()) {
     idle_.push_back(std::move(conn));
   } else {
-    --open_;  // dropped; the next Acquire opens a new one
+    // Dropped; the next Acquire opens a new one. The idle ones most likely
+    // went with it (a server restart or crash ends every session).
+    --open_;
+    open_ -= idle_.size();
+    idle_.clear();
   }
   freed_.notify_one();
 }
@@ -267,10 +292,11 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     }
     freed_.wait_for(lock, absl::ToChronoMilliseconds(left));
   }
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     std::unique_ptr<PgConnection> conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(conn));
+    if (conn->StillConnected()) return Lease(this, std::move(conn));
+    --open_;  // closed by the server while idle: open a new one below
   }
   if (absl::Now() < next_connect_) {
     return absl::UnavailableError(

@@ -104,6 +104,13 @@ class PgConnection {
 
   // False once an error said the connection is gone.
   bool healthy() const { return healthy_; }
+  // Reads what the server sent an idle connection, without blocking; false
+  // (and no longer healthy) when the server has closed it, e.g. after a
+  // database restart. The pool checks idle connections with it.
+  bool StillConnected();
+  // True inside a transaction block (after BEGIN, before COMMIT/ROLLBACK),
+  // also when that transaction failed and waits for ROLLBACK.
+  bool in_transaction() const;
   // The server process id (pg_backend_pid()), for node liveness.
   int backend_pid() const;
 
@@ -161,7 +168,10 @@ class PgPool {
   };
 
   // Waits (up to connect_timeout) for a free connection, or opens one when
-  // fewer than max_connections are open. After a failed connect, further
+  // fewer than max_connections are open. An idle connection the server has
+  // closed is dropped instead of handed out; a connection returned broken
+  // drops every idle one too (a restart or crash of the server ends them
+  // all), so a database restart costs at most one failed call per caller. After a failed connect, further
   // attempts wait with backoff (100 ms doubling to 5 s) and fail at once
   // with Unavailable in between, so a database that is down costs callers
   // no waiting.

@@ -93,6 +93,7 @@ class PgMessageReader final : public MessageReader {
   int next_seq_ = 0;
   std::string chunk_;
   std::size_t chunk_pos_ = 0;
+  std::uint64_t fetched_ = 0;  // bytes of the chunks fetched so far
   bool done_ = false;
 };
 
@@ -101,7 +102,11 @@ absl::StatusOr<std::unique_ptr<PgMessageReader>> OpenStoredMessage(
     PgPool& pool, std::int64_t id);
 
 // Deletes the message (and its chunks) when no queue or maildrop row refers
-// to it; OK when it is still referenced or already gone.
+// to it; OK when it is still referenced or already gone. Works inside or
+// outside a transaction: inside the caller's transaction it runs in a
+// savepoint, so a reference added concurrently (the DELETE then fails on
+// the foreign key) does not abort the caller's transaction; outside it
+// commits at once.
 absl::Status DropMessageIfUnreferenced(PgConnection& conn, std::int64_t id);
 
 // Deletes every unreferenced message older than `min_age` (leftovers of a
