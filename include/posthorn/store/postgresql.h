@@ -81,6 +81,10 @@ absl::StatusOr<std::unique_ptr<Mailstore>> MakePgMailstore(
     const PgStoreOptions& options);
 absl::StatusOr<std::unique_ptr<AuthDb>> OpenPgAuthDb(
     const PgStoreOptions& options, bool writable);
+// popauth -init on the database (CreateAuthDb's counterpart): migrates the
+// schema; FailedPrecondition when auth_users holds users and `force` is
+// false; with `force` removes every user in one transaction.
+absl::Status InitPgAuthDb(const PgStoreOptions& options, bool force);
 
 }  // namespace posthorn::store
 

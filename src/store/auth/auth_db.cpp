@@ -25,7 +25,6 @@
 //     the data file, both renamed into place).
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +37,7 @@
 #include "fmt/format.h"
 #include "posthorn/store/auth_db.h"
 #include "posthorn/store/mailstore.h"
+#include "store/auth/auth_check.h"
 #include "store/auth/auth_crypto.h"
 #include "store/auth/auth_record.h"
 #include "store/fs/crash_point.h"
@@ -54,8 +54,6 @@ constexpr std::string_view kDescription = "auth database";
 constexpr std::size_t kInitialMapSize = std::size_t{4} << 20;
 // Metadata keys start with NUL (no user name can); see the header comment.
 constexpr std::string_view kHashUsersKey("\0hash-users", 11);
-// Compared against for unknown users when no crypt() is run.
-constexpr std::string_view kDummySecret = "posthorn-no-such-user-secret";
 
 std::string LockPath(const std::string& path) { return path + "-lock"; }
 
@@ -116,22 +114,6 @@ absl::StatusOr<std::shared_ptr<lmdb::Env>> OpenShared(const std::string& path,
 
 // --- the database ------------------------------------------------------------
 
-absl::Status ValidateSecret(std::string_view secret, std::string_view what) {
-  if (secret.empty()) {
-    return absl::InvalidArgumentError(fmt::format("empty {}", what));
-  }
-  if (secret.size() > auth::kMaxSecretLength) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{} longer than {} bytes", what, auth::kMaxSecretLength));
-  }
-  if (secret.find_first_of(std::string_view("\0\r\n", 3)) !=
-      std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        fmt::format("{} contains NUL, CR or LF", what));
-  }
-  return absl::OkStatus();
-}
-
 class LmdbAuthDb final : public AuthDb {
  public:
   LmdbAuthDb(std::shared_ptr<lmdb::Env> env, bool writable)
@@ -140,7 +122,9 @@ class LmdbAuthDb final : public AuthDb {
   absl::Status SetSecret(std::string_view user,
                          std::string_view secret) override {
     if (absl::Status s = CheckWrite(user); !s.ok()) return s;
-    if (absl::Status s = ValidateSecret(secret, "secret"); !s.ok()) return s;
+    if (absl::Status s = auth::ValidateSecret(secret, "secret"); !s.ok()) {
+      return s;
+    }
     AuthRecord record;
     record.secret = std::string(secret);
     return Store(user, record);
@@ -149,7 +133,7 @@ class LmdbAuthDb final : public AuthDb {
   absl::Status SetPasswordOnly(std::string_view user,
                                std::string_view password) override {
     if (absl::Status s = CheckWrite(user); !s.ok()) return s;
-    if (absl::Status s = ValidateSecret(password, "password"); !s.ok()) {
+    if (absl::Status s = auth::ValidateSecret(password, "password"); !s.ok()) {
       return s;
     }
     auto hash = auth::HashPassword(password);
@@ -194,21 +178,7 @@ class LmdbAuthDb final : public AuthDb {
     bool hash_users = true;
     auto record = Find(user, &hash_users);
     if (!record.ok()) return record.status();
-    bool match = false;
-    if (*record && (*record)->hash) {
-      match = auth::VerifyHash(password, *(*record)->hash);
-    } else if (hash_users) {
-      // Unknown users and secret users spend the same crypt() work.
-      (void)auth::VerifyHash(password, auth::DummyHash());
-    }
-    if (*record && (*record)->secret) {
-      match = auth::SecretsEqual(password, *(*record)->secret) || match;
-      auth::Wipe(&*(*record)->secret);
-    } else if (!*record) {
-      // The same constant-time comparison an existing secret user costs.
-      (void)auth::SecretsEqual(password, kDummySecret);
-    }
-    return match;
+    return auth::CheckPasswordRecord(*record, hash_users, password);
   }
 
   absl::StatusOr<bool> CheckApop(std::string_view user,
@@ -216,19 +186,7 @@ class LmdbAuthDb final : public AuthDb {
                                  std::string_view digest_hex) const override {
     auto record = Find(user);
     if (!record.ok()) return record.status();
-    bool has_secret = *record && (*record)->secret;
-    // The digest is computed for unknown users too (with an empty secret),
-    // so the reply time does not depend on whether the user exists.
-    std::string expected =
-        ApopDigest(timestamp, has_secret ? *(*record)->secret : "");
-    if (has_secret) auth::Wipe(&*(*record)->secret);
-    std::string given(digest_hex);
-    for (char& c : given) {
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    }
-    bool equal = given.size() == expected.size() && !expected.empty() &&
-                 CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
-    return equal && has_secret;
+    return auth::CheckApopRecord(*record, timestamp, digest_hex);
   }
 
  private:
