@@ -64,7 +64,7 @@ struct PgStoreOptions {
   // A queue lease or POP lock not renewed for this long is free again even
   // if its node still looks alive.
   absl::Duration lease_duration = absl::Minutes(30);
-  std::string node_name;  // "" = "<hostname>:<pid>"
+  std::string node_name = {};  // "" = "<hostname>:<pid>"
 };
 
 // The schema version this build writes and reads.
