@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -525,6 +526,70 @@ TEST(ConfigTest, ConfigPathPrecedence) {
   {
     EnvScope env("POSTHORN_CONF", "");  // empty: as if unset
     EXPECT_EQ(ConfigPath(std::nullopt).path, kDefaultConfigPath);
+  }
+}
+
+// The shared store: `store`, `postgresql_dsn`, `postgresql_max_connections`
+// (docs/configuration.md, docs/postgresql.md).
+TEST(ConfigTest, StoreKeys) {
+  const Config d = MustParse("");
+  EXPECT_EQ(d.store, StoreBackend::kLocal);
+  EXPECT_EQ(d.postgresql_dsn, "");
+  EXPECT_EQ(d.postgresql_max_connections, 8u);
+
+  const Config c = MustParse(
+      "store = postgresql\n"
+      "postgresql_dsn = host=db1 port=5433 dbname=mail user=posthorn\n"
+      "postgresql_max_connections = 20\n");
+  EXPECT_EQ(c.store, StoreBackend::kPostgresql);
+  EXPECT_EQ(c.postgresql_dsn, "host=db1 port=5433 dbname=mail user=posthorn");
+  EXPECT_EQ(c.postgresql_max_connections, 20u);
+  // A URI, continued on the next line, is kept as written (no path
+  // resolution: it is no file).
+  EXPECT_EQ(MustParse("store = postgresql\npostgresql_dsn =\n"
+                      "  postgresql://posthorn@db1/mail\n",
+                      "/etc/p/posthorn.conf")
+                .postgresql_dsn,
+            "postgresql://posthorn@db1/mail");
+  // The order of the keys does not matter.
+  EXPECT_EQ(MustParse("postgresql_dsn = dbname=mail\nstore = postgresql\n")
+                .store,
+            StoreBackend::kPostgresql);
+  EXPECT_EQ(MustParse("store = local\n").store, StoreBackend::kLocal);
+  // A DSN without store = postgresql is allowed (and unused).
+  EXPECT_EQ(MustParse("postgresql_dsn = dbname=mail\n").store,
+            StoreBackend::kLocal);
+
+  EXPECT_EQ(ParseError("hostname = a\nstore = mysql\n"),
+            "/x/posthorn.conf:2: store: bad store \"mysql\" (local or "
+            "postgresql)");
+  EXPECT_THAT(ParseError("store =\n"), HasSubstr(":1: store: bad store"));
+  // postgresql needs a DSN: the error names the line of `store`.
+  EXPECT_EQ(ParseError("hostname = a\n\nstore = postgresql\n"),
+            "/x/posthorn.conf:3: store = postgresql needs postgresql_dsn");
+  EXPECT_EQ(ParseError("store = postgresql\npostgresql_dsn =\n"),
+            "/x/posthorn.conf:1: store = postgresql needs postgresql_dsn");
+  EXPECT_THAT(ParseError("postgresql_max_connections = 0\n"),
+              HasSubstr(":1: postgresql_max_connections: 0 is out of range "
+                        "(1 to 1000)"));
+  EXPECT_THAT(ParseError("postgresql_max_connections = 1001\n"),
+              HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("postgresql_max_connections = many\n"),
+              HasSubstr(":1: postgresql_max_connections: bad number"));
+  // local_recipients = maildrop looks in spool_dir: not with the database.
+  EXPECT_EQ(ParseError("store = postgresql\npostgresql_dsn = dbname=m\n"
+                       "local_recipients = aliases, maildrop\n"),
+            "/x/posthorn.conf:3: local_recipients: maildrop needs store = "
+            "local (it looks in spool_dir)");
+  EXPECT_EQ(MustParse("store = postgresql\npostgresql_dsn = dbname=m\n"
+                      "local_recipients = aliases, auth_db\n")
+                .local_recipients.size(),
+            2u);
+  // The keys are in the table (and so in the manual page and the sample).
+  const std::vector<std::string_view> keys = ConfigKeyNames();
+  for (const std::string_view key :
+       {"store", "postgresql_dsn", "postgresql_max_connections"}) {
+    EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
   }
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -343,6 +344,30 @@ constexpr KeySpec kKeys[] = {
        c.mail_log = cv::ResolvePath(v, dir);
        return absl::OkStatus();
      }},
+    // The shared store (docs/postgresql.md).
+    {"store",
+     [](Config& c, std::string_view v, std::string_view) {
+       if (v == "local") {
+         c.store = StoreBackend::kLocal;
+       } else if (v == "postgresql") {
+         c.store = StoreBackend::kPostgresql;
+       } else {
+         return absl::InvalidArgumentError(
+             fmt::format("bad store \"{}\" (local or postgresql)", v));
+       }
+       return absl::OkStatus();
+     }},
+    {"postgresql_dsn",
+     [](Config& c, std::string_view v, std::string_view) {
+       // Passed to libpq as it is; never echoed (it may hold a password).
+       c.postgresql_dsn = std::string(v);
+       return absl::OkStatus();
+     }},
+    {"postgresql_max_connections",
+     [](Config& c, std::string_view v, std::string_view) {
+       return AssignBounded(v, 1, kMaxPostgresqlConnections,
+                            c.postgresql_max_connections);
+     }},
 };
 
 const KeySpec* FindKey(std::string_view name) {
@@ -493,6 +518,21 @@ absl::StatusOr<Config> ParseConfig(std::string_view text,
       return LineError(path, entry.line,
                        fmt::format("{}: {}", entry.key, StatusText(s)));
     }
+  }
+  if (config.store == StoreBackend::kPostgresql &&
+      config.postgresql_dsn.empty()) {
+    return LineError(path, seen.at("store"),
+                     "store = postgresql needs postgresql_dsn");
+  }
+  // `maildrop` looks for spool_dir/<user>, which the database store has
+  // not: better refused than every recipient unknown.
+  if (config.store == StoreBackend::kPostgresql &&
+      std::find(config.local_recipients.begin(),
+                config.local_recipients.end(),
+                RecipientSource::kMaildrop) != config.local_recipients.end()) {
+    return LineError(path, seen.at("local_recipients"),
+                     "local_recipients: maildrop needs store = local (it "
+                     "looks in spool_dir)");
   }
   FillDerivedDefaults(config, seen.contains("local_domains"));
   return config;

@@ -45,6 +45,10 @@ inline constexpr char kDefaultConfigPath[] = "/etc/posthorn/posthorn.conf";
 inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 enum class MailboxFormat { kMbox, kMaildir };
+// Where queue, maildrops and the auth database live (`store`): the local
+// files (queue_dir, spool_dir, auth_db) or one PostgreSQL database shared
+// by several nodes (postgresql_dsn).
+enum class StoreBackend { kLocal, kPostgresql };
 enum class BareNewline { kReject, kNormalize };
 // Where a local user must exist for RCPT to be accepted (local_recipients).
 enum class RecipientSource { kPasswd, kAliases, kAuthDb, kMaildrop };
@@ -53,6 +57,7 @@ enum class RecipientSource { kPasswd, kAliases, kAuthDb, kMaildrop };
 inline constexpr std::uint64_t kMaxHopLimit = 1000;
 inline constexpr std::uint64_t kMaxDeliveries = 1000;
 inline constexpr std::uint64_t kMaxSmtpdThreads = 64;
+inline constexpr std::uint64_t kMaxPostgresqlConnections = 1000;
 
 struct Config {
   std::string path;  // the file read ("" when none: all defaults)
@@ -106,6 +111,12 @@ struct Config {
   std::chrono::seconds smtp_connect_timeout{30};   // >= 1s
   std::chrono::seconds smtp_reply_timeout{300};    // >= 1s
   std::string mail_log;  // "" = none; an extra log file (path)
+  // The store. With kPostgresql, queue_dir, spool_dir, mailbox_format and
+  // auth_db no longer name the queue, maildrops and users (queue_dir still
+  // holds this node's .hoststat and .mailstats).
+  StoreBackend store = StoreBackend::kLocal;
+  std::string postgresql_dsn;  // libpq DSN or URI; needed for kPostgresql
+  std::uint64_t postgresql_max_connections = 8;  // per store object; 1..1000
 };
 
 // Parses `text` as if read from `path` (relative paths resolve against

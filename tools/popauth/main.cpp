@@ -8,7 +8,10 @@
 //   popauth -h | --help
 //
 // DESCRIPTION
-//   The database is -db, else the config's auth_db, else /etc/pop.auth.
+//   The database is -db (a file), else the config's: with `store =
+//   postgresql` the table auth_users of postgresql_dsn (shared by every
+//   node; -init there makes the tables, and with -force removes every
+//   user), else the file auth_db, else /etc/pop.auth.
 //   -init creates it empty (mode 0600); on an existing database it needs
 //   -force, which empties it. -user sets a user's secret: asked twice
 //   without echo on a terminal, else one line from stdin. -password-only
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,8 +41,10 @@
 #include "fmt/format.h"
 #include "posthorn/store/auth_db.h"
 #include "posthorn/store/mailstore.h"
+#include "posthorn/store/postgresql.h"
 #include "tools/common/config.h"
 #include "tools/common/exit_codes.h"
+#include "tools/common/mailstore_config.h"
 #include "tools/popauth/flags.h"
 #include "tools/popauth/secret_prompt.h"
 
@@ -48,6 +54,19 @@ namespace {
 int Fail(int code, std::string_view message) {
   fmt::print(stderr, "popauth: {}\n", message);
   return code;
+}
+
+// The database to work on: a file (-db or auth_db) or PostgreSQL.
+struct Target {
+  std::string path;                           // the file; "" for PostgreSQL
+  std::optional<store::PgStoreOptions> pg;    // store = postgresql
+  std::string name;                           // for messages
+};
+
+absl::StatusOr<std::unique_ptr<store::AuthDb>> Open(const Target& target,
+                                                    bool writable) {
+  if (target.pg) return store::OpenPgAuthDb(*target.pg, writable);
+  return store::OpenAuthDb(target.path, writable);
 }
 
 // Exit code and message for a failed OpenAuthDb.
@@ -64,24 +83,27 @@ int OpenFailure(const absl::Status& status, const std::string& path) {
   return Fail(ExitCodeFor(status), StatusText(status));
 }
 
-int Init(const PopauthFlags& args, const std::string& path) {
-  const absl::Status status = store::CreateAuthDb(path, args.force);
+int Init(const PopauthFlags& args, const Target& target) {
+  const absl::Status status =
+      target.pg ? store::InitPgAuthDb(*target.pg, args.force)
+                : store::CreateAuthDb(target.path, args.force);
   if (status.ok()) return kExitOk;
   if (absl::IsFailedPrecondition(status)) {
     return Fail(kExitCantCreat,
                 fmt::format("{}: the database exists; -init -force empties "
                             "it",
-                            path));
+                            target.name));
   }
+  if (target.pg) return Fail(ExitCodeFor(status), StatusText(status));
   if (absl::IsPermissionDenied(status)) {
     return Fail(kExitNoPerm, StatusText(status));
   }
   return Fail(kExitCantCreat, StatusText(status));
 }
 
-int SetUser(const PopauthFlags& args, const std::string& path) {
-  auto db = store::OpenAuthDb(path, /*writable=*/true);
-  if (!db.ok()) return OpenFailure(db.status(), path);
+int SetUser(const PopauthFlags& args, const Target& target) {
+  auto db = Open(target, /*writable=*/true);
+  if (!db.ok()) return OpenFailure(db.status(), target.name);
   auto secret = ReadSecret(STDIN_FILENO, STDERR_FILENO);
   if (!secret.ok()) return Fail(ExitCodeFor(secret.status()),
                                 StatusText(secret.status()));
@@ -93,21 +115,21 @@ int SetUser(const PopauthFlags& args, const std::string& path) {
   return kExitOk;
 }
 
-int DeleteUser(const PopauthFlags& args, const std::string& path) {
-  auto db = store::OpenAuthDb(path, /*writable=*/true);
-  if (!db.ok()) return OpenFailure(db.status(), path);
+int DeleteUser(const PopauthFlags& args, const Target& target) {
+  auto db = Open(target, /*writable=*/true);
+  if (!db.ok()) return OpenFailure(db.status(), target.name);
   const absl::Status status = (*db)->Delete(args.user);
   if (absl::IsNotFound(status)) {
     return Fail(kExitNoUser,
-                fmt::format("{}: no user \"{}\"", path, args.user));
+                fmt::format("{}: no user \"{}\"", target.name, args.user));
   }
   if (!status.ok()) return Fail(ExitCodeFor(status), StatusText(status));
   return kExitOk;
 }
 
-int List(const std::string& path) {
-  auto db = store::OpenAuthDb(path, /*writable=*/false);
-  if (!db.ok()) return OpenFailure(db.status(), path);
+int List(const Target& target) {
+  auto db = Open(target, /*writable=*/false);
+  if (!db.ok()) return OpenFailure(db.status(), target.name);
   auto users = (*db)->List();
   if (!users.ok()) return Fail(ExitCodeFor(users.status()),
                                StatusText(users.status()));
@@ -140,21 +162,27 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::string path;
+  Target target;
   if (args->db) {
-    path = *args->db;
+    target.path = *args->db;
   } else {
     const ConfigLocation where = ConfigPath(args->config);
     auto config = LoadConfig(where.path, !where.must_exist);
     if (!config.ok()) return Fail(kExitConfig, StatusText(config.status()));
-    path = config->auth_db;
+    if (UsesPostgresql(*config)) {
+      target.pg = PgOptionsFromConfig(*config, "users");
+    } else {
+      target.path = config->auth_db;
+    }
+    target.name = AuthDbName(*config);
   }
+  if (target.name.empty()) target.name = target.path;
 
   switch (args->action) {
-    case PopauthAction::kInit: return Init(*args, path);
-    case PopauthAction::kUser: return SetUser(*args, path);
-    case PopauthAction::kDelete: return DeleteUser(*args, path);
-    case PopauthAction::kList: return List(path);
+    case PopauthAction::kInit: return Init(*args, target);
+    case PopauthAction::kUser: return SetUser(*args, target);
+    case PopauthAction::kDelete: return DeleteUser(*args, target);
+    case PopauthAction::kList: return List(target);
     case PopauthAction::kNone: break;
   }
   return kExitUsage;

@@ -12,7 +12,9 @@
 //   that prints "popper: listening on <addr:port>" on stderr per bound
 //   socket and stops cleanly (exit 0) on SIGTERM / SIGINT. Users and
 //   secrets from the auth database (popauth), maildrops from spool_dir
-//   (mbox or Maildir). Everything is in docs/popper.md.
+//   (mbox or Maildir), or both from PostgreSQL with `store = postgresql`
+//   (several popper nodes on one database). Everything is in
+//   docs/popper.md.
 //
 // SECURITY
 //   Moderately security-sensitive: talks to anyone who can connect, as
@@ -237,9 +239,11 @@ int Main(int argc, char** argv) {
     return Report(*failure, log);
   }
 
-  auto auth_db = store::OpenAuthDb(config->auth_db, /*writable=*/false);
+  // The file auth_db, or with store = postgresql the database's users
+  // (then the maildrops below are the database's too).
+  auto auth_db = OpenConfiguredAuthDb(*config, /*writable=*/false);
   if (!auth_db.ok()) {
-    return Report(AuthDbFailure(auth_db.status(), config->auth_db), log);
+    return Report(AuthDbFailure(auth_db.status(), AuthDbName(*config)), log);
   }
   auto mailstore = OpenConfiguredMailstore(*config);
   if (!mailstore.ok()) {

@@ -1,5 +1,7 @@
 // tools/sendmail/store_setup.cpp — the queue, maildrops, aliases, the auth
-// database and the HELP text, opened from posthorn.conf.
+// database and the HELP text, opened from posthorn.conf: the local files,
+// or with `store = postgresql` queue, maildrops and users in the database
+// (tools/common/mailstore_config.h).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <utility>
 
 #include "fmt/format.h"
+#include "posthorn/store/postgresql.h"
 #include "tools/common/exit_codes.h"
 #include "tools/common/mailstore_config.h"
 #include "tools/sendmail/alias_reload.h"
@@ -26,7 +29,34 @@ constexpr std::size_t kMaxHelpLineBytes = 400;
 
 }  // namespace
 
+namespace {
+
+// store = postgresql: the queue is the database's, shared by every node.
+// queue_dir still holds this node's own .hoststat and .mailstats, so it is
+// made (0700) when missing, as the file queue would.
+std::optional<Failure> OpenPgQueue(const Config& config, Stores* stores) {
+  if (::mkdir(config.queue_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    const absl::Status s = StatusFromErrno(errno, config.queue_dir);
+    return Failure{absl::IsPermissionDenied(s) || absl::IsNotFound(s)
+                       ? kExitCantCreat
+                       : kExitTempFail,
+                   fmt::format("queue_dir: {}", StatusText(s))};
+  }
+  auto queue = store::MakePgQueue(PgOptionsFromConfig(config, "queue"));
+  if (!queue.ok()) {
+    // A database that cannot be reached now may be back soon.
+    const absl::Status& s = queue.status();
+    return Failure{absl::IsInvalidArgument(s) ? kExitConfig : kExitTempFail,
+                   fmt::format("queue: {}", StatusText(s))};
+  }
+  stores->queue = *std::move(queue);
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<Failure> OpenQueue(const Config& config, Stores* stores) {
+  if (UsesPostgresql(config)) return OpenPgQueue(config, stores);
   store::FileQueueOptions options;
   options.dir = config.queue_dir;
   auto queue = store::MakeFileQueue(options);
@@ -82,6 +112,18 @@ std::optional<Failure> OpenAliases(const Config& config, Stores* stores) {
 std::optional<Failure> OpenAuthDbIfPresent(const Config& config,
                                            Stores* stores) {
   stores->auth_db.reset();
+  if (UsesPostgresql(config)) {
+    // The database's users: always there (the table is made when missing).
+    auto db = OpenConfiguredAuthDb(config, /*writable=*/false);
+    if (!db.ok()) {
+      const absl::Status& s = db.status();
+      return Failure{absl::IsInvalidArgument(s) ? kExitConfig
+                                                : kExitUnavailable,
+                     fmt::format("auth database: {}", StatusText(s))};
+    }
+    stores->auth_db = *std::move(db);
+    return std::nullopt;
+  }
   struct stat st;
   if (config.auth_db.empty() ||
       (::stat(config.auth_db.c_str(), &st) != 0 && errno == ENOENT)) {
