@@ -6,9 +6,10 @@
 //   2. bind smtpd_listen, print "sendmail: listening on <addr>" per socket;
 //   3. become run_as (when root and run_as is set);
 //   4. start the runner (every -q interval, else queue_run_interval), the
-//      inotify watch of queue_dir/msg (command-line submissions) and
-//      serve; mail accepted over SMTP is kicked at once (on_queued), ETRN
-//      starts a run for its domain;
+//      inotify watch of queue_dir/msg (command-line submissions; not with
+//      `store = postgresql`, whose queue is no folder: such mail waits
+//      for the next queue run) and serve; mail accepted over SMTP is
+//      kicked at once (on_queued), ETRN starts a run for its domain;
 //   5. SIGTERM / SIGINT (handled by the server): stop accepting, let
 //      sessions and deliveries in progress finish, exit 0.
 //
@@ -22,6 +23,7 @@
 
 #include "fmt/format.h"
 #include "tools/common/exit_codes.h"
+#include "tools/common/mailstore_config.h"
 #include "tools/common/privileges.h"
 #include "tools/sendmail/modes.h"
 #include "tools/sendmail/queue_watch.h"
@@ -63,25 +65,29 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
   // Mail accepted over SMTP is kicked by on_queued, after its commit let
   // go of it; command-line mail by the queue watch once its writer did.
   // Whoever sees an id first kicks it. Kicks before runner->Start() are
-  // ignored; Start()'s first scan covers them.
+  // ignored; Start()'s first scan covers them. A PostgreSQL queue has no
+  // folder to watch: command-line mail waits for the next queue run, as
+  // docs/configuration.md says, so there is nothing to warn about.
   std::unique_ptr<QueueWatch> watch;
-  store::Queue* queue = stores.queue.get();
-  auto started = QueueWatch::Start(
-      fmt::format("{}/msg", config.queue_dir),
-      [queue](const std::string& id) {
-        auto lease = queue->Lease(id);  // released at once
-        if (lease.ok()) return Readiness::kReady;
-        return store::IsInUse(lease.status()) ? Readiness::kBusy
-                                              : Readiness::kGone;
-      },
-      [runner](const std::string& id) { runner->Kick(id); });
-  if (started.ok()) {
-    watch = *std::move(started);
-  } else {
-    log->Log(LOG_WARNING,
-             fmt::format("no queue watch ({}): command-line mail waits for "
-                         "the next queue run",
-                         StatusText(started.status())));
+  if (!UsesPostgresql(config)) {
+    store::Queue* queue = stores.queue.get();
+    auto started = QueueWatch::Start(
+        fmt::format("{}/msg", config.queue_dir),
+        [queue](const std::string& id) {
+          auto lease = queue->Lease(id);  // released at once
+          if (lease.ok()) return Readiness::kReady;
+          return store::IsInUse(lease.status()) ? Readiness::kBusy
+                                                : Readiness::kGone;
+        },
+        [runner](const std::string& id) { runner->Kick(id); });
+    if (started.ok()) {
+      watch = *std::move(started);
+    } else {
+      log->Log(LOG_WARNING,
+               fmt::format("no queue watch ({}): command-line mail waits "
+                           "for the next queue run",
+                           StatusText(started.status())));
+    }
   }
   QueueWatch* watch_ptr = watch.get();
   auto handler = MakeHandler(
