@@ -39,8 +39,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,6 +88,42 @@ struct PgQueueContext {
   std::unique_ptr<pg::PgNode> node;
   queue::ProblemLog problems;
   std::string free_sql;  // the SQL condition "this row's lease is free"
+
+  // The tokens of the leases this process holds. A row leased under this
+  // node's id with a token not in this set is free: its lease object is
+  // gone but its release could not reach the database (it was restarting),
+  // and the node, alive again, would otherwise wait for lease_until. A
+  // token is added before the lease is taken, so a lease being taken by one
+  // worker never looks abandoned to another.
+  std::mutex tokens_mu;
+  std::set<std::string> live_tokens;
+
+  void AddToken(const std::string& token) {
+    std::lock_guard<std::mutex> lock(tokens_mu);
+    live_tokens.insert(token);
+  }
+  void DropToken(const std::string& token) {
+    std::lock_guard<std::mutex> lock(tokens_mu);
+    live_tokens.erase(token);
+  }
+  // The live tokens as a text[] literal (tokens are hex: no quoting).
+  std::string LiveTokens() {
+    std::lock_guard<std::mutex> lock(tokens_mu);
+    std::string out = "{";
+    for (const std::string& token : live_tokens) {
+      if (out.size() > 1) out += ',';
+      out += token;
+    }
+    out += '}';
+    return out;
+  }
+  // free_sql, plus rows of this node (parameter $node) whose token is not
+  // live (parameter $tokens, a text[]).
+  std::string FreeSql(int node_param, int tokens_param) const {
+    return fmt::format(
+        "{} OR (lease_owner = ${} AND NOT (lease_token = ANY(${}::text[])))",
+        free_sql, node_param, tokens_param);
+  }
 };
 
 // A timestamptz value for PostgreSQL: UTC to the microsecond, or
@@ -329,6 +367,13 @@ class PgQueueLease final : public QueueLease {
 };
 
 PgQueueLease::~PgQueueLease() {
+  // Whether or not the release below reaches the database, the lease is no
+  // longer held by this process (see PgQueueContext::live_tokens).
+  struct DropOnExit {
+    PgQueueContext* context;
+    const std::string* token;
+    ~DropOnExit() { context->DropToken(*token); }
+  } drop_on_exit{context_.get(), &token_};
   if (removed_) return;
   // Best effort: if the database cannot be reached the lease ends when it
   // expires (or at once if this process dies meanwhile).
@@ -466,14 +511,16 @@ absl::StatusOr<LeasedRow> TakeLease(PgQueueContext& context,
     return InUseError(in_use);
   }
   const std::string duration = DurationMicros(context.options.lease_duration);
+  const std::string tokens = context.LiveTokens();
   absl::StatusOr<PgResult> taken = conn.Exec(
       fmt::format("UPDATE queue SET lease_owner = $2, lease_token = $3, "
                   "lease_until = now() + $4::bigint * interval '1 microsecond' "
                   "WHERE id = $1 AND (lease_token = $3 OR {}) "
                   "RETURNING envelope, message_id",
-                  context.free_sql),
+                  context.FreeSql(2, 5)),
       {PgParam::Text(id), PgParam::Text(context.node->id()),
-       PgParam::Text(token), PgParam::Text(duration)});
+       PgParam::Text(token), PgParam::Text(duration),
+       PgParam::Text(tokens)});
   if (!taken.ok()) return taken.status();
   if (taken->rows() == 0) return InUseError(in_use);
   absl::StatusOr<std::int64_t> message_id = taken->Int(0, 1);
@@ -556,10 +603,13 @@ absl::StatusOr<std::vector<std::string>> PgQueue::Due(absl::Time now) {
   const std::string sql = fmt::format(
       "SELECT id FROM queue WHERE next_attempt <= $1::timestamptz AND ({}) "
       "ORDER BY id",
-      context_->free_sql);
+      context_->FreeSql(2, 3));
+  const std::string node_id = context_->node->id();
+  const std::string tokens = context_->LiveTokens();
   absl::StatusOr<PgResult> rows = RunRepeatable<PgResult>(
       *context_->pool, [&](PgConnection& conn) {
-        return conn.Exec(sql, {PgParam::Text(when)});
+        return conn.Exec(sql, {PgParam::Text(when), PgParam::Text(node_id),
+                               PgParam::Text(tokens)});
       });
   if (!rows.ok()) return rows.status();
   std::vector<std::string> ids;
@@ -584,11 +634,15 @@ absl::StatusOr<std::unique_ptr<QueueLease>> PgQueue::Lease(
   if (!registered.ok()) return registered;
   const std::string token = NewLeaseToken();
   PgQueueContext& context = *context_;
+  context.AddToken(token);
   absl::StatusOr<LeasedRow> row = RunRepeatable<LeasedRow>(
       *context_->pool, [&](PgConnection& conn) {
         return TakeLease(context, conn, id, token);
       });
-  if (!row.ok()) return row.status();
+  if (!row.ok()) {
+    context.DropToken(token);
+    return row.status();
+  }
   absl::StatusOr<QueueEnvelope> envelope =
       ParseRow(*context_, id, row->envelope);
   // The lease object releases the lease when it goes, also here.

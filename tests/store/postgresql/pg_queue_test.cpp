@@ -558,6 +558,48 @@ TEST_F(PgQueueTest, DatabaseRestartBetweenEnqueues) {
             "1");
 }
 
+// A lease whose release could not reach the database (it was restarting)
+// is not stuck until lease_until: its node, alive again, takes the message
+// at its next run, because no lease object of this process holds it.
+// Another node still sees it held (the owner is alive) until it expires.
+TEST_F(PgQueueTest, LeaseReleasedDuringARestartIsNotStuck) {
+  if (cluster_->external()) GTEST_SKIP() << "needs the private cluster";
+  auto queue = OpenQueue(Options(dsn_, "node-a"));
+  auto other = OpenQueue(Options(dsn_, "node-b"));
+  ASSERT_NE(queue, nullptr);
+  ASSERT_NE(other, nullptr);
+  std::string id = Enqueue(*queue, SampleEnvelope(), "kept").value();
+  std::string held = Enqueue(*queue, SampleEnvelope(), "held").value();
+  auto lease = queue->Lease(id);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  auto still_held = queue->Lease(held);
+  ASSERT_TRUE(still_held.ok()) << still_held.status();
+
+  ASSERT_TRUE(cluster_->Stop(PgStopMode::kImmediate).ok());
+  lease->reset();  // its release fails: the database is down
+  ASSERT_TRUE(cluster_->Start().ok());
+
+  absl::StatusOr<std::vector<std::string>> due =
+      absl::UnavailableError("not yet");
+  for (const absl::Time deadline = absl::Now() + kWait;
+       absl::Now() < deadline;) {
+    // The node registers its new session, as a queue run does first.
+    (void)queue->Lease(held);
+    due = queue->Due(absl::InfiniteFuture());
+    if (due.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(due.ok()) << due.status();
+  // The abandoned lease is due again for its own node; the one a lease
+  // object still holds is not.
+  EXPECT_EQ(*due, std::vector<std::string>{id});
+  EXPECT_TRUE(IsInUse(other->Lease(id).status()));
+  auto again = queue->Lease(id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(ReadData(**again).value(), "kept");
+  EXPECT_TRUE(IsInUse(queue->Lease(held).status()));
+}
+
 // A process restarted under the same node_name finds the leases of its
 // dead predecessor free, not stuck until they expire.
 TEST_F(PgQueueTest, RestartedNodeFreesItsPredecessorsLeases) {
