@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "store/common/temp_dir.h"
 
@@ -70,6 +72,18 @@ bool Alive(pid_t pid) {
   std::size_t paren = line.rfind(')');
   return paren != std::string::npos && paren + 2 < line.size() &&
          line[paren + 2] != 'Z';
+}
+
+// How long a stopped server's processes may take to exit.
+constexpr absl::Duration kExitWait = absl::Seconds(10);
+
+// True once `pid` is gone (or a zombie) within `limit`.
+bool GoneWithin(pid_t pid, absl::Duration limit) {
+  for (const absl::Time deadline = absl::Now() + limit;;) {
+    if (!Alive(pid)) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 // The processes whose parent is `parent` (the postmaster's backends).
@@ -167,7 +181,7 @@ TEST(PgTestClusterTest, RestartKeepsPortAndCommittedData) {
   ASSERT_TRUE(restarted.ok()) << restarted;
   EXPECT_EQ(cluster.port(), port);
   EXPECT_NE(cluster.postmaster_pid(), old_pid);
-  EXPECT_FALSE(Alive(old_pid));
+  EXPECT_TRUE(GoneWithin(old_pid, kExitWait));
   EXPECT_EQ(held.Query("SELECT 1").rfind("ERROR: ", 0), 0u);
 
   {
@@ -198,8 +212,12 @@ TEST(PgTestClusterTest, StopLeavesNoServerProcess) {
 
   absl::Status stopped = cluster.Stop();
   ASSERT_TRUE(stopped.ok()) << stopped;
-  EXPECT_FALSE(Alive(postmaster));
-  for (pid_t pid : backends) EXPECT_FALSE(Alive(pid)) << "backend " << pid;
+  // pg_ctl returns once the pid file is gone; the processes may take a
+  // moment more to exit.
+  EXPECT_TRUE(GoneWithin(postmaster, kExitWait)) << "postmaster " << postmaster;
+  for (pid_t pid : backends) {
+    EXPECT_TRUE(GoneWithin(pid, kExitWait)) << "backend " << pid;
+  }
   EXPECT_EQ(cluster.postmaster_pid(), 0);
   Connection refused(cluster.dsn("postgres"));
   EXPECT_FALSE(refused.ok());
@@ -267,8 +285,9 @@ TEST_F(PgTestClusterExitTest, ExitStopsServerAndRemovesFolder) {
   ChildCluster child = ReadReport(report_);
   ASSERT_FALSE(child.folder.empty());
   ASSERT_GT(child.postmaster, 0);
-  // exit() returns only after the cluster is gone.
-  EXPECT_FALSE(Alive(child.postmaster));
+  // exit() returns only after the cluster was stopped (its processes may
+  // take a moment more to exit) and its folder removed.
+  EXPECT_TRUE(GoneWithin(child.postmaster, kExitWait));
   EXPECT_FALSE(fs::exists(child.folder));
 }
 
