@@ -24,9 +24,6 @@
 
 #include "store/postgresql/pg_mailstore.h"
 
-#include <unistd.h>
-
-#include <array>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -50,9 +47,6 @@ constexpr std::size_t kDeliveryReadChunk = 64 * 1024;
 // removes when it starts.
 constexpr absl::Duration kSweepMinAge = absl::Hours(1);
 
-// gethostname's buffer (HOST_NAME_MAX is 64 on Linux).
-constexpr std::size_t kHostNameBytes = 256;
-
 // A node id belongs to one PgNode, and the queue of the same process (the
 // MTA has both) registers node_name, else "<hostname>:<pid>", itself. So
 // the maildrops register "<that>/maildrop", and further live store objects
@@ -66,13 +60,7 @@ absl::flat_hash_set<std::string>& NodeIdsInUse() {
 }
 
 std::string ClaimMaildropNodeId(const PgStoreOptions& options) {
-  std::string base = options.node_name;
-  if (base.empty()) {
-    std::array<char, kHostNameBytes> host{};
-    if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-    base = fmt::format("{}:{}", host[0] == '\0' ? "localhost" : host.data(),
-                       ::getpid());
-  }
+  const std::string base = pg::NodeIdFor(options);
   std::lock_guard<std::mutex> lock(node_ids_mutex);
   for (int n = 1;; ++n) {
     std::string id = n == 1 ? fmt::format("{}/maildrop", base)

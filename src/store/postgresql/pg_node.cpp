@@ -45,7 +45,10 @@ ON CONFLICT (node_id) DO UPDATE
                        AND s.backend_start = n.backend_start)
 )sql";
 
-std::string DefaultNodeId() {
+}  // namespace
+
+std::string NodeIdFor(const PgStoreOptions& options) {
+  if (!options.node_name.empty()) return options.node_name;
   std::array<char, kHostNameBytes> host{};
   if (::gethostname(host.data(), host.size() - 1) != 0) {
     host[0] = '\0';
@@ -55,12 +58,10 @@ std::string DefaultNodeId() {
   return fmt::format("{}:{}", name, ::getpid());
 }
 
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<PgNode>> PgNode::Register(
     const PgStoreOptions& options) {
   std::string id =
-      options.node_name.empty() ? DefaultNodeId() : options.node_name;
+      NodeIdFor(options);
   std::unique_ptr<PgNode> node(new PgNode(options, std::move(id)));
   std::lock_guard<std::mutex> lock(node->mu_);
   const absl::Time deadline = absl::Now() + kRegisterWait;

@@ -23,6 +23,9 @@
 
 namespace posthorn::store::pg {
 
+// The node id of `options`: node_name, else "<hostname>:<pid>".
+std::string NodeIdFor(const PgStoreOptions& options);
+
 class PgNode {
  public:
   // Connects and registers (node id from options.node_name, else

@@ -34,8 +34,6 @@
 //   broke, up to max_connections + 1 times; the pool's reconnect backoff
 //   makes every failed try quick while the database is down.
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -132,16 +130,6 @@ std::string PgTime(absl::Time t) {
   if (t == absl::InfiniteFuture()) return "infinity";
   if (t == absl::InfinitePast()) return "-infinity";
   return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
-}
-
-// The node id PgNode registers (postgresql.h: node_name, else
-// "<hostname>:<pid>").
-std::string DefaultNodeId(const PgStoreOptions& options) {
-  if (!options.node_name.empty()) return options.node_name;
-  char host[256] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return fmt::format("{}:{}", host[0] == '\0' ? "localhost" : host,
-                     ::getpid());
 }
 
 std::string DurationMicros(absl::Duration d) {
@@ -679,7 +667,7 @@ absl::StatusOr<std::unique_ptr<Queue>> MakePgQueue(
   // Leases left by an earlier process with the same node name would look
   // alive again once this process registers that name: free them first,
   // while they are still seen as dead (a live holder keeps its leases).
-  const std::string node_id = DefaultNodeId(options);
+  const std::string node_id = pg::NodeIdFor(options);
   absl::StatusOr<bool> freed = RunRepeatable<bool>(
       *context->pool, [&](PgConnection& conn) -> absl::StatusOr<bool> {
         absl::StatusOr<PgResult> r = conn.Exec(
