@@ -389,18 +389,25 @@ void AddressParser::ParseDomain(std::string* out) {
     // domain-literal = [CFWS] "[" *([FWS] dtext) [FWS] "]" [CFWS]
     // FWS inside carries no meaning and is dropped.
     const std::string_view lit = lx_.ScanDomainLiteral();
-    for (char c : lit) {
+    // Walk it as the lexer did: a quoted-pair is kept whole (an escaped
+    // space is dtext, an escaped "]" does not close the literal).
+    bool closed = false;
+    bool dangling_backslash = false;
+    for (std::size_t i = 0; i < lit.size(); ++i) {
+      const char c = lit[i];
+      if (c == '\\' && i + 1 < lit.size()) {
+        out->push_back(c);
+        out->push_back(lit[++i]);
+        continue;
+      }
+      dangling_backslash = c == '\\';
+      closed = c == ']' && i + 1 == lit.size();
       if (!Is(c, fields::kSpace)) out->push_back(c);
     }
-    if (lit.size() < 2 || lit.back() != ']') {
+    if (!closed) {
       // Unterminated: close it, dropping a dangling "\" that would
       // otherwise escape the added bracket.
-      std::size_t backslashes = 0;
-      while (backslashes < out->size() &&
-             (*out)[out->size() - 1 - backslashes] == '\\') {
-        ++backslashes;
-      }
-      if (backslashes % 2 == 1) out->pop_back();
+      if (dangling_backslash) out->pop_back();
       out->push_back(']');
     }
     lx_.SkipCfws();

@@ -3,6 +3,7 @@
 #include "posthorn/message/address.h"
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -259,6 +260,26 @@ TEST(AddressDomain, DomainLiterals) {
   EXPECT_THAT(d, IsEmpty());
   EXPECT_EQ(One("root@[192.0.2.1", &d), Mb("", "root", "[192.0.2.1]"));
   EXPECT_THAT(Kinds(d), ElementsAre(DefectKind::kUnterminatedDomainLiteral));
+}
+
+// An escaped "]" does not close a literal, and an escaped space is dtext,
+// not folding white space: both must survive FormatMailbox -> ParseMailbox
+// (found by fuzz_address).
+TEST(AddressDomain, QuotedPairsInDomainLiterals) {
+  Defects d;
+  EXPECT_EQ(One("x@[a\\]", &d), Mb("", "x", "[a\\]]"));
+  EXPECT_THAT(Kinds(d), ElementsAre(DefectKind::kUnterminatedDomainLiteral));
+  d.clear();
+  EXPECT_EQ(One("x@[a\\\\]", &d), Mb("", "x", "[a\\\\]"));
+  EXPECT_THAT(d, IsEmpty());
+  EXPECT_EQ(One("x@[a\\ b]", &d), Mb("", "x", "[a\\ b]"));
+  EXPECT_EQ(One("x@[a\\", &d), Mb("", "x", "[a]"));
+  for (const char* in : {"joh x@[IPv6:1\\]", "x@[a\\ ]", "x@[\\]]",
+                         "x@[a\\]>", "<x@[a\\]>"}) {
+    const std::optional<Mailbox> m = ParseMailbox(in);
+    ASSERT_TRUE(m.has_value()) << in;
+    EXPECT_EQ(ParseMailbox(FormatMailbox(*m)), m) << in;
+  }
 }
 
 TEST(AddressMailbox, AddressJoinsLocalPartAndDomain) {
