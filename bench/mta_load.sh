@@ -119,16 +119,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- 1. Postfix --------------------------------------------------------------
-if [ ! -x /usr/sbin/postfix ] || [ ! -x /usr/sbin/smtp-source ]; then
-  echo "== installing postfix (\"No configuration\": no system MTA is started)"
-  echo "postfix postfix/main_mailer_type select No configuration" |
-    debconf-set-selections
-  install_postfix() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-      --no-install-recommends postfix >/dev/null
-  }
-  install_postfix || { apt-get update -q >/dev/null && install_postfix; }
-fi
+. "$ROOT/bench/lib/postfix_tools.sh"
+ensure_postfix_tools
 SMTP_SOURCE=/usr/sbin/smtp-source
 POSTFIX_VERSION=$(postconf -d -h mail_version 2>/dev/null || echo "?")
 if pgrep -x master >/dev/null 2>&1; then

@@ -14,7 +14,10 @@
 #
 # The server listens on 127.0.0.1 only, its unix socket in DIR; the
 # superuser "posthorn" logs in without a password (trust): for tests only.
-# fsync is off (nothing here must survive a power cut). As root the server
+# fsync is off (nothing here must survive a power cut), unless
+# POSTHORN_PG_DURABLE=1 (benchmarks: fsync, full_page_writes and
+# synchronous_commit on, 128 MB of shared_buffers, so a commit costs what it
+# costs on a real server). As root the server
 # runs as the postgres user (initdb refuses root) and DIR is given to it.
 # Logs: DIR/server.log, DIR/initdb.log. Every wait is bounded (pg_ctl -t 60).
 #
@@ -92,14 +95,21 @@ cmd_start() {
     echo "include 'posthorn_test.conf'" >>"$dir/data/postgresql.conf"
   fi
   running && die "$dir: the server is running already (stop it first)"
+  local durability="fsync = off
+full_page_writes = off
+shared_buffers = 32MB"
+  if [ "${POSTHORN_PG_DURABLE:-0}" = 1 ]; then
+    durability="fsync = on
+full_page_writes = on
+synchronous_commit = on
+shared_buffers = 128MB"
+  fi
   # Rewritten at each start: the port may differ from the last one.
   cat >"$dir/data/posthorn_test.conf" <<EOF
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '${dir//\'/\'\'}'
-fsync = off
-full_page_writes = off
-shared_buffers = 32MB
+$durability
 max_connections = 200
 EOF
   if [ "$(id -u)" -eq 0 ]; then
