@@ -64,6 +64,7 @@
 #   COUNT_4K, COUNT_100K   messages per node and cell
 #   PG_CONNECTIONS  postgresql_max_connections of the nodes (default 16)
 #   REPS            POP3 runs per figure (default 3)
+#   PARTS           "mta pop3" (default), or one of them
 #   LARGE=1         also the 1 GiB maildrop (the copy into the database
 #                   takes a few minutes and ~2.5 GB of disk)
 #   CELL_TIMEOUT    seconds, bound on one MTA cell (default 300)
@@ -99,6 +100,8 @@ else
   REPS=${REPS:-3}
 fi
 PG_CONNECTIONS=${PG_CONNECTIONS:-16}
+PARTS=${PARTS:-"mta pop3"}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 CELL_TIMEOUT=${CELL_TIMEOUT:-300}
 BENCH_USER=phbench
 SECRET=bench-secret-1
@@ -261,7 +264,9 @@ RESULTS=$WORK/results.tsv
 failures=0
 order=(local pg-1 pg-2)
 echo "== smtp-source -> queue -> local delivery; a connection per message"
-for size in 4096 102400; do
+sizes="4096 102400"
+part mta || sizes=""
+for size in $sizes; do
   count=$COUNT_4K
   [ "$size" -eq 102400 ] && count=$COUNT_100K
   for sessions in $SESSIONS; do
@@ -312,64 +317,67 @@ done
 clear_maildrop
 
 # --- 4. POP3 ------------------------------------------------------------------
-echo "== POP3 maildrops: the mbox masters, then the same messages into the database"
-"$MAKE_MAILDROP" --messages 10000 --profile text --seed 1 \
-  --out "$WORK/local/spool/10k"
-drops=(10k)
-if [ "${LARGE:-}" = 1 ]; then
-  "$MAKE_MAILDROP" --messages 10500 --profile mixed \
-    --total-bytes 1073741824 --seed 2 --out "$WORK/local/spool/1g"
-  drops+=(1g)
-fi
-for d in "${drops[@]}"; do
-  "$COPY_MAILDROP" --from "$(conf_of local)" --to "$(conf_of pg-a)" \
-    --user "$d" --threads 4 | sed 's/^/   copied /'
-done
-psql_c "VACUUM ANALYZE"
-
-start_daemon popper-local "$POPPER" -C "$(conf_of local)" -l 127.0.0.1:0
-PORT_LOCAL=$STARTED_PORT
-start_daemon popper-pg "$POPPER" -C "$(conf_of pg-a)" -l 127.0.0.1:0
-PORT_PG=$STARTED_PORT
-echo "== popper on 127.0.0.1:$PORT_LOCAL (mbox) and 127.0.0.1:$PORT_PG (PostgreSQL)"
-
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$WORK/pop.tsv"; }
 : >"$WORK/pop.tsv"
-median() { sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
-pop() {  # pop STORE SUBCOMMAND USER -> the first field of pop3_load's output
-  local port=$PORT_LOCAL out
-  [ "$1" = pg ] && port=$PORT_PG
-  if ! out=$("$LOAD" "$2" --port "$port" --user "$3" --pass "$SECRET" \
-               2>"$WORK/load.err"); then
-    echo "pop3_load $2 against $1 failed: $(cat "$WORK/load.err")" >&2
-    failures=$((failures + 1))
-    echo fail
-    return
+drops=()
+part pop3 && drops=(10k)
+[ "${LARGE:-}" = 1 ] && part pop3 && drops+=(1g)
+if part pop3; then
+  echo "== POP3 maildrops: the mbox masters, then the same messages into the database"
+  "$MAKE_MAILDROP" --messages 10000 --profile text --seed 1 \
+    --out "$WORK/local/spool/10k"
+  if [ "${LARGE:-}" = 1 ]; then
+    "$MAKE_MAILDROP" --messages 10500 --profile mixed \
+      --total-bytes 1073741824 --seed 2 --out "$WORK/local/spool/1g"
   fi
-  echo "$out" >>"$WORK/load.log"
-  echo "${out%% *}"
-}
-for d in "${drops[@]}"; do
-  : >"$WORK/noindex"; : >"$WORK/index"; : >"$WORK/pg-stat"
-  : >"$WORK/retr-local"; : >"$WORK/retr-pg"
-  for _ in $(seq "$REPS"); do
-    rm -f "$WORK/local/spool/.$d.index"
-    pop local stat "$d" >>"$WORK/noindex"
-    for _ in 1 2 3; do pop local stat "$d" >>"$WORK/index"; done
-    for _ in 1 2 3; do pop pg stat "$d" >>"$WORK/pg-stat"; done
-    pop pg retr-all "$d" >>"$WORK/retr-pg"
-    pop local retr-all "$d" >>"$WORK/retr-local"
+  for d in "${drops[@]}"; do
+    "$COPY_MAILDROP" --from "$(conf_of local)" --to "$(conf_of pg-a)" \
+      --user "$d" --threads 4 | sed 's/^/   copied /'
   done
-  pg_stat=$(median <"$WORK/pg-stat")
-  record "stat_$d" pg "$pg_stat"
-  record "stat_$d" local_index "$(median <"$WORK/index")"
-  record "stat_$d" local_noindex "$(median <"$WORK/noindex")"
-  record "retr_$d" pg "$(median <"$WORK/retr-pg")"
-  record "retr_$d" local "$(median <"$WORK/retr-local")"
-  echo "   $d: login+STAT PostgreSQL ${pg_stat} ms, mbox $(median <"$WORK/index") ms" \
-    "(no index: $(median <"$WORK/noindex") ms); RETR all PostgreSQL" \
-    "$(median <"$WORK/retr-pg") MB/s, mbox $(median <"$WORK/retr-local") MB/s"
-done
+  psql_c "VACUUM ANALYZE"
+
+  start_daemon popper-local "$POPPER" -C "$(conf_of local)" -l 127.0.0.1:0
+  PORT_LOCAL=$STARTED_PORT
+  start_daemon popper-pg "$POPPER" -C "$(conf_of pg-a)" -l 127.0.0.1:0
+  PORT_PG=$STARTED_PORT
+  echo "== popper on 127.0.0.1:$PORT_LOCAL (mbox) and 127.0.0.1:$PORT_PG (PostgreSQL)"
+
+  record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$WORK/pop.tsv"; }
+  median() { sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]}'; }
+  pop() {  # pop STORE SUBCOMMAND USER -> the first field of pop3_load's output
+    local port=$PORT_LOCAL out
+    [ "$1" = pg ] && port=$PORT_PG
+    if ! out=$("$LOAD" "$2" --port "$port" --user "$3" --pass "$SECRET" \
+                 2>"$WORK/load.err"); then
+      echo "pop3_load $2 against $1 failed: $(cat "$WORK/load.err")" >&2
+      failures=$((failures + 1))
+      echo fail
+      return
+    fi
+    echo "$out" >>"$WORK/load.log"
+    echo "${out%% *}"
+  }
+  for d in "${drops[@]}"; do
+    : >"$WORK/noindex"; : >"$WORK/index"; : >"$WORK/pg-stat"
+    : >"$WORK/retr-local"; : >"$WORK/retr-pg"
+    for _ in $(seq "$REPS"); do
+      rm -f "$WORK/local/spool/.$d.index"
+      pop local stat "$d" >>"$WORK/noindex"
+      for _ in 1 2 3; do pop local stat "$d" >>"$WORK/index"; done
+      for _ in 1 2 3; do pop pg stat "$d" >>"$WORK/pg-stat"; done
+      pop pg retr-all "$d" >>"$WORK/retr-pg"
+      pop local retr-all "$d" >>"$WORK/retr-local"
+    done
+    pg_stat=$(median <"$WORK/pg-stat")
+    record "stat_$d" pg "$pg_stat"
+    record "stat_$d" local_index "$(median <"$WORK/index")"
+    record "stat_$d" local_noindex "$(median <"$WORK/noindex")"
+    record "retr_$d" pg "$(median <"$WORK/retr-pg")"
+    record "retr_$d" local "$(median <"$WORK/retr-local")"
+    echo "   $d: login+STAT PostgreSQL ${pg_stat} ms, mbox $(median <"$WORK/index") ms" \
+      "(no index: $(median <"$WORK/noindex") ms); RETR all PostgreSQL" \
+      "$(median <"$WORK/retr-pg") MB/s, mbox $(median <"$WORK/retr-local") MB/s"
+  done
+fi
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 

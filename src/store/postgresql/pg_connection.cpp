@@ -209,9 +209,20 @@ absl::StatusOr<PgResult> PgConnection::ExecArray(std::string_view sql,
       values[i] = text_copies.back().c_str();
     }
   }
-  PGresult* result = PQexecParams(
-      conn_, statement.c_str(), static_cast<int>(count), nullptr,
-      values.data(), lengths.data(), formats.data(), binary_result ? 1 : 0);
+  PGresult* result = nullptr;
+  absl::StatusOr<std::optional<std::string>> prepared =
+      count > 0 ? PreparedName(statement) : std::optional<std::string>();
+  if (!prepared.ok()) return prepared.status();
+  if (prepared->has_value()) {
+    result = PQexecPrepared(conn_, (*prepared)->c_str(),
+                            static_cast<int>(count), values.data(),
+                            lengths.data(), formats.data(),
+                            binary_result ? 1 : 0);
+  } else {
+    result = PQexecParams(conn_, statement.c_str(), static_cast<int>(count),
+                          nullptr, values.data(), lengths.data(),
+                          formats.data(), binary_result ? 1 : 0);
+  }
   const ExecStatusType status =
       result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -220,6 +231,25 @@ absl::StatusOr<PgResult> PgConnection::ExecArray(std::string_view sql,
   absl::Status error = StatementError(result, conn_, &healthy_);
   if (result != nullptr) PQclear(result);
   return error;
+}
+
+absl::StatusOr<std::optional<std::string>> PgConnection::PreparedName(
+    const std::string& sql) {
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPreparedStatements) return std::nullopt;
+  std::string name = fmt::format("posthorn_{}", prepared_.size());
+  PGresult* result =
+      PQprepare(conn_, name.c_str(), sql.c_str(), 0, /*paramTypes=*/nullptr);
+  const ExecStatusType status =
+      result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+  if (status != PGRES_COMMAND_OK) {
+    absl::Status error = StatementError(result, conn_, &healthy_);
+    if (result != nullptr) PQclear(result);
+    return error;
+  }
+  PQclear(result);
+  prepared_.emplace(sql, name);
+  return name;
 }
 
 // ---------------------------------------------------------------------------

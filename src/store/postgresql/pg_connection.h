@@ -24,6 +24,15 @@
 //   FailedPrecondition foreign key violation 23503, check violation 23514
 //   Internal          anything else
 //
+// PREPARED STATEMENTS
+//   A statement with parameters is prepared on its connection the first
+//   time it runs (PQprepare, named "posthorn_<n>") and executed by name
+//   after that, so the server parses and plans it once per connection,
+//   not once per call. At most kMaxPreparedStatements per connection; any
+//   beyond run unprepared. (A pooler in transaction mode between posthorn
+//   and the server must support named prepared statements: PgBouncer from
+//   1.21 with max_prepared_statements set.)
+//
 // THREADS
 //   A connection is used by one thread at a time; the pool is thread-safe.
 
@@ -38,6 +47,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -120,9 +130,19 @@ class PgConnection {
                                      const PgParam* params, std::size_t count,
                                      bool binary_result);
 
+  // The name of `sql` prepared on this connection: prepares it the first
+  // time; nullopt when the cache is full (run it unprepared). An error
+  // from the server (a syntax error, a failed transaction) as the status.
+  absl::StatusOr<std::optional<std::string>> PreparedName(
+      const std::string& sql);
+
   pg_conn* conn_;
   bool healthy_ = true;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> name
 };
+
+// Statements prepared per connection at most (see PREPARED STATEMENTS).
+inline constexpr std::size_t kMaxPreparedStatements = 256;
 
 // BEGIN on construction; ROLLBACK on destruction unless Commit() ran.
 class PgTransaction {
@@ -171,10 +191,10 @@ class PgPool {
   // fewer than max_connections are open. An idle connection the server has
   // closed is dropped instead of handed out; a connection returned broken
   // drops every idle one too (a restart or crash of the server ends them
-  // all), so a database restart costs at most one failed call per caller. After a failed connect, further
-  // attempts wait with backoff (100 ms doubling to 5 s) and fail at once
-  // with Unavailable in between, so a database that is down costs callers
-  // no waiting.
+  // all), so a database restart costs at most one failed call per caller.
+  // After a failed connect, further attempts wait with backoff (100 ms
+  // doubling to 5 s) and fail at once with Unavailable in between, so a
+  // database that is down costs callers no waiting.
   absl::StatusOr<Lease> Acquire();
 
   const PgStoreOptions& options() const { return options_; }

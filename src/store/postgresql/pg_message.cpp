@@ -74,6 +74,24 @@ absl::StatusOr<bool> DropOne(PgConnection& conn, std::int64_t id) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// CrlfCheck
+
+void CrlfCheck::Feed(std::string_view bytes) {
+  if (bytes.empty()) return;
+  empty_ = false;
+  if (crlf_) {
+    for (const char c : bytes) {
+      if (c == '\n' ? last_ != '\r' : last_ == '\r') {
+        crlf_ = false;
+        break;
+      }
+      last_ = c;
+    }
+  }
+  last_ = bytes.back();
+}
+
+// ---------------------------------------------------------------------------
 // PgMessageWriter
 
 absl::StatusOr<PgMessageWriter> PgMessageWriter::Start(PgConnection& conn) {
@@ -91,17 +109,7 @@ absl::Status PgMessageWriter::Write(std::string_view bytes) {
         "postgresql: message writer already finished");
   }
   if (bytes.empty()) return absl::OkStatus();
-  // CRLF check: every LF follows a CR, every CR precedes an LF.
-  if (crlf_) {
-    for (const char c : bytes) {
-      if (c == '\n' ? last_ != '\r' : last_ == '\r') {
-        crlf_ = false;
-        break;
-      }
-      last_ = c;
-    }
-  }
-  last_ = bytes.back();
+  crlf_.Feed(bytes);
   size_ += bytes.size();
 
   while (!bytes.empty()) {
@@ -140,21 +148,19 @@ absl::StatusOr<StoredMessage> PgMessageWriter::Finish() {
         "postgresql: message writer already finished");
   }
   if (absl::Status s = Flush(); !s.ok()) return s;
-  // The last line must end in CRLF too (the empty message has no line).
-  if (size_ > 0 && last_ != '\n') crlf_ = false;
   const std::string id_text = std::to_string(id_);
   const std::string size_text = std::to_string(size_);
   absl::StatusOr<PgResult> r = conn_->Exec(
       "UPDATE messages SET size = $2, crlf = $3 WHERE id = $1",
       {PgParam::Text(id_text), PgParam::Text(size_text),
-       PgParam::Text(crlf_ ? "true" : "false")});
+       PgParam::Text(crlf_.crlf() ? "true" : "false")});
   if (!r.ok()) return r.status();
   if (r->affected() != 1) {
     return absl::InternalError(
         fmt::format("postgresql: message {} vanished while written", id_));
   }
   conn_ = nullptr;
-  return StoredMessage{.id = id_, .size = size_, .crlf = crlf_};
+  return StoredMessage{.id = id_, .size = size_, .crlf = crlf_.crlf()};
 }
 
 // ---------------------------------------------------------------------------

@@ -40,6 +40,21 @@ struct StoredMessage {
   bool crlf = false;       // every line ends in CRLF, and the last one too
 };
 
+// Whether bytes fed in pieces are CRLF text: every LF follows a CR, every
+// CR precedes an LF, and the last line ends in CRLF (the empty message has
+// no line and counts). Such a message can be linked into a maildrop as it
+// is.
+class CrlfCheck {
+ public:
+  void Feed(std::string_view bytes);
+  bool crlf() const { return crlf_ && (empty_ || last_ == '\n'); }
+
+ private:
+  bool crlf_ = true;
+  bool empty_ = true;
+  char last_ = '\n';  // the byte before the current one ('\n' at start)
+};
+
 // Streams a new message into the database on `conn`, inside the caller's
 // transaction (nothing is visible before the caller commits).
 class PgMessageWriter {
@@ -61,8 +76,7 @@ class PgMessageWriter {
   std::string buffer_;
   int next_seq_ = 0;
   std::uint64_t size_ = 0;
-  bool crlf_ = true;
-  char last_ = '\n';  // the byte before the current one ('\n' at start)
+  CrlfCheck crlf_;
 };
 
 // Reads a stored message chunk by chunk; takes a pooled connection only

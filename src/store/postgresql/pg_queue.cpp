@@ -11,13 +11,18 @@
 //   messages + message_chunks (pg_message.h).
 //
 // ENQUEUE
-//   BeginEnqueue takes a pooled connection for the whole enqueue and opens
-//   a transaction on it; Write streams chunks into the messages row;
-//   Commit() inserts the queue row and commits. Nothing is visible (or
-//   listed, or leased) before COMMIT, and the id is returned only after it.
-//   When the connection drops during COMMIT the outcome is unknown: the row
-//   is looked up by its id on another connection, so a commit that did
-//   happen is still reported as success; otherwise Unavailable (4xx).
+//   BeginEnqueue checks that the database answers (a pooled connection is
+//   taken and given back) and holds none while the client sends: the
+//   writer keeps the first kPgChunkBytes in memory. A message that fits
+//   (most mail) is stored by Commit() in one statement, message row,
+//   chunk and queue row together, committed on its own. A larger one takes
+//   a pooled connection when the buffer fills, opens a transaction, streams
+//   chunks into the messages row, and Commit() inserts the queue row and
+//   commits. Nothing is visible (or listed, or leased) before the commit,
+//   and the id is returned only after it. When the connection drops during
+//   the commit the outcome is unknown: the row is looked up by its id on
+//   another connection, so a commit that did happen is still reported as
+//   success; otherwise Unavailable (4xx).
 //
 // LEASES
 //   A lease is (lease_owner = this node, lease_token = a random token,
@@ -199,13 +204,8 @@ class KeepAliveReader final : public MessageReader {
 class PgQueueWriter final : public QueueWriter {
  public:
   PgQueueWriter(std::shared_ptr<PgQueueContext> context,
-                QueueEnvelope envelope, PgPool::Lease conn, PgTransaction tx,
-                pg::PgMessageWriter message)
-      : context_(std::move(context)), envelope_(std::move(envelope)) {
-    conn_.emplace(std::move(conn));
-    tx_.emplace(std::move(tx));
-    message_.emplace(std::move(message));
-  }
+                QueueEnvelope envelope)
+      : context_(std::move(context)), envelope_(std::move(envelope)) {}
   ~PgQueueWriter() override { Abort(); }
 
   absl::Status Write(std::string_view bytes) override;
@@ -228,13 +228,25 @@ class PgQueueWriter final : public QueueWriter {
     Abort();
     return status;
   }
-  // COMMIT failed with the connection gone: did it happen anyway?
+  // The buffer is full: a connection, a transaction, the message row, and
+  // the buffered bytes as its first chunk.
+  absl::Status StartStreaming();
+  // Commit() of a message that fits in the buffer: one statement.
+  absl::StatusOr<std::string> CommitBuffered();
+  // Commit() of a streamed message: the queue row, then COMMIT.
+  absl::StatusOr<std::string> CommitStreamed();
+  // The commit failed with the connection gone: did it happen anyway?
   absl::StatusOr<std::string> ResolveCommit(absl::Status commit_error);
+  // The insert of the queue row failed: a duplicate id is a 4xx (a retry
+  // gets a new id), anything else is returned as it is.
+  absl::Status InsertError(absl::Status status) const;
 
   std::shared_ptr<PgQueueContext> context_;
   QueueEnvelope envelope_;
-  // Destroyed in reverse order: the message writer, then the transaction
-  // (ROLLBACK unless committed), then the connection back to the pool.
+  std::string buffered_;  // the message while it fits in one chunk
+  // Streaming only. Destroyed in reverse order: the message writer, then
+  // the transaction (ROLLBACK unless committed), then the connection back
+  // to the pool.
   std::optional<PgPool::Lease> conn_;
   std::optional<PgTransaction> tx_;
   std::optional<pg::PgMessageWriter> message_;
@@ -243,27 +255,108 @@ class PgQueueWriter final : public QueueWriter {
 
 absl::Status PgQueueWriter::Write(std::string_view bytes) {
   if (state_ != State::kWriting) return NotWriting();
+  if (!message_.has_value()) {
+    if (buffered_.size() + bytes.size() <= kPgChunkBytes) {
+      buffered_.append(bytes);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = StartStreaming(); !s.ok()) return Fail(s);
+  }
   absl::Status status = message_->Write(bytes);
   if (!status.ok()) return Fail(status);
   return absl::OkStatus();
 }
 
+absl::Status PgQueueWriter::StartStreaming() {
+  absl::StatusOr<PgPool::Lease> conn = context_->pool->Acquire();
+  if (!conn.ok()) return conn.status();
+  conn_.emplace(*std::move(conn));
+  absl::StatusOr<PgTransaction> tx = PgTransaction::Begin(**conn_);
+  if (!tx.ok()) return tx.status();
+  tx_.emplace(*std::move(tx));
+  absl::StatusOr<pg::PgMessageWriter> message =
+      pg::PgMessageWriter::Start(**conn_);
+  if (!message.ok()) return message.status();
+  message_.emplace(*std::move(message));
+  absl::Status s = message_->Write(buffered_);
+  std::string().swap(buffered_);
+  return s;
+}
+
 void PgQueueWriter::Abort() {
   if (state_ == State::kWriting) state_ = State::kAborted;
+  std::string().swap(buffered_);
   message_.reset();
   tx_.reset();
   conn_.reset();
 }
 
+absl::Status PgQueueWriter::InsertError(absl::Status status) const {
+  // Queue ids differ between processes by pid and time; two hosts whose
+  // processes share a pid and a microsecond would collide here. The
+  // client's retry gets a new id.
+  if (absl::IsAlreadyExists(status)) {
+    return absl::UnavailableError(
+        fmt::format("queue id {} already in use: {}", envelope_.id,
+                    std::string(status.message())));
+  }
+  return status;
+}
+
 absl::StatusOr<std::string> PgQueueWriter::Commit() {
   if (state_ != State::kWriting) return NotWriting();
+  return message_.has_value() ? CommitStreamed() : CommitBuffered();
+}
+
+absl::StatusOr<std::string> PgQueueWriter::CommitBuffered() {
+  envelope_.size = buffered_.size();
+  absl::StatusOr<std::string> text = queue::SerializeEnvelope(envelope_);
+  if (!text.ok()) return Fail(text.status());
+  pg::CrlfCheck crlf;
+  crlf.Feed(buffered_);
+  const std::string size = std::to_string(buffered_.size());
+  // The due time NULL means "now" (the server's clock, like the leases').
+  const std::string next = PgTime(envelope_.next_attempt);
+  const bool due_now = envelope_.next_attempt == absl::InfinitePast();
+  absl::StatusOr<PgResult> inserted;
+  bool broken = false;
+  {
+    absl::StatusOr<PgPool::Lease> conn = context_->pool->Acquire();
+    if (!conn.ok()) return Fail(conn.status());
+    // One statement, so one implicit transaction: all three rows or none.
+    // The empty message has no chunk.
+    inserted = (*conn)->Exec(
+        "WITH m AS (INSERT INTO messages (size, crlf) "
+        "VALUES ($1::bigint, $2::boolean) RETURNING id), "
+        "c AS (INSERT INTO message_chunks (message_id, seq, data) "
+        "SELECT m.id, 0, $3::bytea FROM m WHERE octet_length($3::bytea) > 0) "
+        "INSERT INTO queue (id, message_id, envelope, next_attempt) "
+        "SELECT $4, m.id, $5, COALESCE($6::timestamptz, now()) FROM m",
+        {PgParam::Text(size), PgParam::Text(crlf.crlf() ? "true" : "false"),
+         PgParam::Binary(buffered_), PgParam::Text(envelope_.id),
+         PgParam::Text(*text),
+         due_now ? PgParam::Null() : PgParam::Text(next)});
+    broken = !(*conn)->healthy();
+  }  // the connection is back in the pool before any lookup
+  if (!inserted.ok()) {
+    if (broken) {
+      Abort();
+      return ResolveCommit(inserted.status());
+    }
+    return Fail(InsertError(inserted.status()));
+  }
+  std::string().swap(buffered_);
+  state_ = State::kCommitted;
+  return envelope_.id;
+}
+
+absl::StatusOr<std::string> PgQueueWriter::CommitStreamed() {
   absl::StatusOr<pg::StoredMessage> stored = message_->Finish();
   if (!stored.ok()) return Fail(stored.status());
   envelope_.size = stored->size;
   absl::StatusOr<std::string> text = queue::SerializeEnvelope(envelope_);
   if (!text.ok()) return Fail(text.status());
   const std::string message_id = std::to_string(stored->id);
-  // The due time NULL means "now" (the server's clock, like the leases').
   const std::string next = PgTime(envelope_.next_attempt);
   const bool due_now = envelope_.next_attempt == absl::InfinitePast();
   absl::StatusOr<PgResult> inserted = (*conn_)->Exec(
@@ -271,17 +364,7 @@ absl::StatusOr<std::string> PgQueueWriter::Commit() {
       "VALUES ($1, $2::bigint, $3, COALESCE($4::timestamptz, now()))",
       {PgParam::Text(envelope_.id), PgParam::Text(message_id),
        PgParam::Text(*text), due_now ? PgParam::Null() : PgParam::Text(next)});
-  if (!inserted.ok()) {
-    // Queue ids differ between processes by pid and time; two hosts whose
-    // processes share a pid and a microsecond would collide here. The
-    // client's retry gets a new id.
-    if (absl::IsAlreadyExists(inserted.status())) {
-      return Fail(absl::UnavailableError(fmt::format(
-          "queue id {} already in use: {}", envelope_.id,
-          std::string(inserted.status().message()))));
-    }
-    return Fail(inserted.status());
-  }
+  if (!inserted.ok()) return Fail(InsertError(inserted.status()));
   message_.reset();
   absl::Status committed = tx_->Commit();
   tx_.reset();
@@ -548,26 +631,14 @@ absl::StatusOr<std::unique_ptr<QueueWriter>> PgQueue::BeginEnqueue(
   // Refuse an envelope that could never be written before taking any data.
   absl::StatusOr<std::string> check = queue::SerializeEnvelope(envelope);
   if (!check.ok()) return check.status();
-  // Nothing is written before the message row exists, so a start that
-  // failed on a stale connection is simply tried again.
-  const std::size_t attempts = context_->options.max_connections + 1;
-  absl::Status last = absl::UnavailableError("postgresql: no attempt made");
-  for (std::size_t i = 0; i < attempts; ++i) {
-    absl::StatusOr<PgPool::Lease> conn = context_->pool->Acquire();
-    if (!conn.ok()) return conn.status();
-    absl::StatusOr<PgTransaction> tx = PgTransaction::Begin(**conn);
-    absl::StatusOr<pg::PgMessageWriter> message =
-        tx.ok() ? pg::PgMessageWriter::Start(**conn)
-                : absl::StatusOr<pg::PgMessageWriter>(tx.status());
-    if (message.ok()) {
-      return std::make_unique<PgQueueWriter>(context_, std::move(envelope),
-                                             *std::move(conn), *std::move(tx),
-                                             *std::move(message));
-    }
-    last = message.status();
-    if ((*conn)->healthy()) return last;
+  // Refuse at once (before the client sends the message) when the
+  // database cannot be reached; the writer takes a connection again only
+  // to store the message.
+  if (absl::StatusOr<PgPool::Lease> conn = context_->pool->Acquire();
+      !conn.ok()) {
+    return conn.status();
   }
-  return last;
+  return std::make_unique<PgQueueWriter>(context_, std::move(envelope));
 }
 
 absl::StatusOr<std::vector<QueueEnvelope>> PgQueue::List() {

@@ -278,6 +278,77 @@ TEST_F(PgQueueTest, LargeMessageRoundTripsInChunks) {
   EXPECT_TRUE(read == data) << read.size() << " vs " << data.size();
 }
 
+// A message that fits in one chunk is stored in one statement at Commit;
+// one a byte larger streams through a transaction. Both, and the empty
+// message, come back byte for byte, with the chunks and the CRLF flag
+// the maildrops rely on.
+TEST_F(PgQueueTest, BufferedAndStreamedMessagesAtTheChunkBoundary) {
+  auto queue = OpenQueue(Options(dsn_, "node-a"));
+  ASSERT_NE(queue, nullptr);
+  std::string fits;
+  for (std::size_t i = 0; fits.size() + 32 <= kPgChunkBytes; ++i) {
+    fits += "line " + std::to_string(i) + "\r\n";
+  }
+  fits.append(kPgChunkBytes - fits.size() - 2, 'x');
+  fits += "\r\n";
+  ASSERT_EQ(fits.size(), kPgChunkBytes);
+  const std::string streamed = fits + "y";
+  struct Case {
+    std::string data;
+    const char* chunks;
+    const char* crlf;
+  };
+  for (const Case& c : {Case{fits, "1", "t"}, Case{streamed, "2", "f"},
+                        Case{"", "0", "t"}}) {
+    SCOPED_TRACE(c.data.size());
+    auto writer = queue->BeginEnqueue(SampleEnvelope());
+    ASSERT_TRUE(writer.ok());
+    // Written in two pieces, so the switch to streaming may happen in the
+    // middle of a Write.
+    const std::size_t half = c.data.size() / 2;
+    ASSERT_TRUE((*writer)->Write(std::string_view(c.data).substr(0, half)).ok());
+    ASSERT_TRUE((*writer)->Write(std::string_view(c.data).substr(half)).ok());
+    absl::StatusOr<std::string> id = (*writer)->Commit();
+    ASSERT_TRUE(id.ok()) << id.status();
+    EXPECT_EQ(Sql(dsn_, "SELECT count(*) FROM message_chunks c JOIN queue q "
+                        "ON q.message_id = c.message_id WHERE q.id = '" +
+                            *id + "'"),
+              c.chunks);
+    EXPECT_EQ(Sql(dsn_, "SELECT m.crlf FROM messages m JOIN queue q ON "
+                        "q.message_id = m.id WHERE q.id = '" + *id + "'"),
+              c.crlf);
+    auto lease = queue->Lease(*id);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    EXPECT_EQ((*lease)->envelope().size, c.data.size());
+    absl::StatusOr<std::string> read = ReadData(**lease);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_TRUE(*read == c.data) << read->size() << " vs " << c.data.size();
+    ASSERT_TRUE((*lease)->Remove().ok());
+  }
+  EXPECT_EQ(RowCount(dsn_, "messages"), "0");
+}
+
+// While the message fits in memory the writer holds no pooled connection:
+// with a pool of one, two clients can be in DATA at once, and both commit.
+TEST_F(PgQueueTest, WritersHoldNoConnectionWhileTheMessageFits) {
+  PgStoreOptions options = Options(dsn_, "node-a");
+  options.max_connections = 1;
+  options.connect_timeout = absl::Seconds(2);
+  auto queue = OpenQueue(options);
+  ASSERT_NE(queue, nullptr);
+  auto first = queue->BeginEnqueue(SampleEnvelope());
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->Write("Subject: one\r\n\r\nbody\r\n").ok());
+  auto second = queue->BeginEnqueue(SampleEnvelope());
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE((*second)->Write("Subject: two\r\n\r\nbody\r\n").ok());
+  absl::StatusOr<std::string> two = (*second)->Commit();
+  ASSERT_TRUE(two.ok()) << two.status();
+  absl::StatusOr<std::string> one = (*first)->Commit();
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(queue->List()->size(), 2u);
+}
+
 TEST_F(PgQueueTest, ConcurrentEnqueuesAreAllListedOnce) {
   auto queue = OpenQueue(Options(dsn_, "node-a"));
   ASSERT_NE(queue, nullptr);
