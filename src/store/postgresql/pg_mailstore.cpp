@@ -8,7 +8,9 @@
 //   that is a PgMessageReader of the same database, still at its start,
 //   over a message already in stored form (the queue's copy of an SMTP
 //   message) is linked instead: only the maildrop row is written, so a
-//   message for many local users is stored once. OK only after COMMIT.
+//   message for many local users is stored once; with a delivery id (the
+//   MTA always gives one) that row is one statement committed on its own.
+//   OK only after COMMIT.
 //
 // IDEMPOTENCE
 //   UNIQUE (user_name, delivery_id): a retry finds the first delivery's row
@@ -16,7 +18,8 @@
 //   uncommitted first attempt, waits for it in INSERT ... ON CONFLICT DO
 //   NOTHING and rolls back; either way the first delivery counts. A COMMIT
 //   whose outcome is unknown (the connection dropped during it) is resolved
-//   by looking for the row's seq on a new connection.
+//   by looking for the row's seq on a new connection; the one statement of
+//   a linked delivery is run again instead (it cannot insert twice).
 //
 // FAILURES
 //   A database that is down gives Unavailable (4xx, -ERR [SYS/TEMP]) from
@@ -88,6 +91,30 @@ struct MessageRef {
   std::uint64_t size = 0;
 };
 
+// Appends the maildrop row for `message`; no row returned when the user
+// already has one with this delivery id (a retry).
+absl::StatusOr<PgResult> InsertMaildropRow(PgConnection& conn,
+                                           const std::string& user_name,
+                                           const MessageRef& message,
+                                           const DeliveryInfo& info) {
+  const std::string message_id = std::to_string(message.id);
+  const std::string size = std::to_string(message.size);
+  const std::string arrival = TimestampParam(info.arrival);
+  return conn.Exec(
+      "WITH s AS (SELECT nextval(pg_get_serial_sequence('maildrop', 'seq'))"
+      " AS seq) "
+      "INSERT INTO maildrop (user_name, seq, uid, message_id, size, arrival,"
+      " envelope_sender, delivery_id) "
+      "SELECT $1, s.seq, $2::bigint::text || '.' || s.seq::text, $2::bigint,"
+      " $3::bigint, $4::timestamptz, $5, $6 FROM s "
+      "ON CONFLICT (user_name, delivery_id) DO NOTHING RETURNING seq",
+      {PgParam::Text(user_name), PgParam::Text(message_id),
+       PgParam::Text(size), PgParam::Text(arrival),
+       PgParam::Text(info.envelope_sender),
+       info.delivery_id.empty() ? PgParam::Null()
+                                : PgParam::Text(info.delivery_id)});
+}
+
 class PgMailstore final : public Mailstore {
  public:
   explicit PgMailstore(std::shared_ptr<PgMailstoreShared> shared)
@@ -98,10 +125,15 @@ class PgMailstore final : public Mailstore {
     if (auto s = ValidateUserName(user); !s.ok()) return s;
     if (auto s = ValidateDeliveryId(info.delivery_id); !s.ok()) return s;
     PgPool& pool = *shared_->pool;
+    const std::string user_name(user);
+    if (!info.delivery_id.empty()) {
+      if (std::optional<MessageRef> linked = Linkable(source)) {
+        return DeliverLinked(user_name, info, *linked);
+      }
+    }
     absl::StatusOr<PgWork> work = BeginWork(pool);
     if (!work.ok()) return work.status();
     PgConnection& conn = *work->lease;
-    const std::string user_name(user);
 
     if (!info.delivery_id.empty()) {
       // A retry of a delivery that happened: nothing to read or write.
@@ -115,22 +147,8 @@ class PgMailstore final : public Mailstore {
     absl::StatusOr<MessageRef> message = LinkOrWrite(conn, source);
     if (!message.ok()) return message.status();
 
-    const std::string message_id = std::to_string(message->id);
-    const std::string size = std::to_string(message->size);
-    const std::string arrival = TimestampParam(info.arrival);
-    absl::StatusOr<PgResult> inserted = conn.Exec(
-        "WITH s AS (SELECT nextval(pg_get_serial_sequence('maildrop', 'seq'))"
-        " AS seq) "
-        "INSERT INTO maildrop (user_name, seq, uid, message_id, size, arrival,"
-        " envelope_sender, delivery_id) "
-        "SELECT $1, s.seq, $2::bigint::text || '.' || s.seq::text, $2::bigint,"
-        " $3::bigint, $4::timestamptz, $5, $6 FROM s "
-        "ON CONFLICT (user_name, delivery_id) DO NOTHING RETURNING seq",
-        {PgParam::Text(user_name), PgParam::Text(message_id),
-         PgParam::Text(size), PgParam::Text(arrival),
-         PgParam::Text(info.envelope_sender),
-         info.delivery_id.empty() ? PgParam::Null()
-                                  : PgParam::Text(info.delivery_id)});
+    absl::StatusOr<PgResult> inserted =
+        InsertMaildropRow(conn, user_name, *message, info);
     if (!inserted.ok()) return inserted.status();
     if (inserted->rows() == 0) {
       // A concurrent delivery with the same id committed first: it counts;
@@ -200,14 +218,9 @@ class PgMailstore final : public Mailstore {
   // transaction on `conn`.
   absl::StatusOr<MessageRef> LinkOrWrite(PgConnection& conn,
                                          MessageReader& source) {
-    auto* stored = dynamic_cast<PgMessageReader*>(&source);
-    if (stored != nullptr && stored->at_start() && stored->crlf() &&
-        stored->pool() != nullptr &&
-        stored->pool()->options().dsn == shared_->pool->options().dsn) {
-      // The foreign key on maildrop.message_id keeps the row from being
-      // dropped under us until this transaction ends.
-      return MessageRef{stored->message_id(), stored->size()};
-    }
+    // The foreign key on maildrop.message_id keeps a linked row from being
+    // dropped under us until this transaction ends.
+    if (std::optional<MessageRef> linked = Linkable(source)) return *linked;
     absl::StatusOr<PgMessageWriter> writer = PgMessageWriter::Start(conn);
     if (!writer.ok()) return writer.status();
     CrlfNormalizer normalizer;
@@ -232,6 +245,39 @@ class PgMailstore final : public Mailstore {
     absl::StatusOr<StoredMessage> written = writer->Finish();
     if (!written.ok()) return written.status();
     return MessageRef{written->id, written->size};
+  }
+
+  // The source's own message row, when it is a message of this database
+  // already in stored form and nothing has been read from it yet.
+  std::optional<MessageRef> Linkable(MessageReader& source) const {
+    auto* stored = dynamic_cast<PgMessageReader*>(&source);
+    if (stored != nullptr && stored->at_start() && stored->crlf() &&
+        stored->pool() != nullptr &&
+        stored->pool()->options().dsn == shared_->pool->options().dsn) {
+      return MessageRef{stored->message_id(), stored->size()};
+    }
+    return std::nullopt;
+  }
+
+  // A linked message with a delivery id: the maildrop row alone, one
+  // statement committed on its own. ON CONFLICT makes it idempotent, so a
+  // statement whose connection broke (its outcome unknown) is simply run
+  // again on another connection: it inserts the row, or finds it there.
+  absl::Status DeliverLinked(const std::string& user_name,
+                             const DeliveryInfo& info,
+                             const MessageRef& message) {
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<PgPool::Lease> lease = shared_->pool->Acquire();
+      if (!lease.ok()) return lease.status();
+      absl::StatusOr<PgResult> inserted =
+          InsertMaildropRow(**lease, user_name, message, info);
+      // No row returned: the delivery happened before (a retry).
+      if (inserted.ok()) return absl::OkStatus();
+      if (!IsStaleConnection(inserted.status(), *lease) ||
+          attempt + 1 >= kMaxStaleConnections) {
+        return inserted.status();
+      }
+    }
   }
 
   // COMMIT failed with the connection: the row is there or not.

@@ -279,6 +279,18 @@ TEST_F(PgMailstoreTest, QueueMessageIsLinkedAndStoredOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM maildrop WHERE message_id = " +
                   std::to_string(id)),
             3);
+  // A retry of a linked delivery (same id, from either node) adds nothing.
+  for (Mailstore* node : {node_a_.get(), node_b_.get()}) {
+    auto again = pg::OpenStoredMessage(*pool_, id);
+    ASSERT_TRUE(again.ok()) << again.status();
+    ASSERT_TRUE(node->Deliver("bob",
+                              {.envelope_sender = "s@example.org",
+                               .arrival = absl::Now(),
+                               .delivery_id = "Q7.0.bob"},
+                              **again)
+                    .ok());
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM maildrop WHERE user_name = 'bob'"), 1);
   // Each user's POP session removes its copy; the bytes stay until the
   // last reference goes.
   for (std::size_t i = 0; i < users.size(); ++i) {
