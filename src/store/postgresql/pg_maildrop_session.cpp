@@ -187,7 +187,8 @@ class PgMaildropSession final : public MaildropSession {
     }
     RenewIfDue();
     absl::StatusOr<std::unique_ptr<PgMessageReader>> stored =
-        OpenStoredMessage(*shared_->pool, entries_[index].message_id);
+        OpenStoredMessage(*shared_->pool, entries_[index].message_id,
+                          /*with_first_chunk=*/true);
     if (!stored.ok()) return stored.status();
     return std::unique_ptr<MessageReader>(std::make_unique<StoredMessageReader>(
         shared_, *std::move(stored), top_body_lines));

@@ -167,12 +167,22 @@ absl::StatusOr<StoredMessage> PgMessageWriter::Finish() {
 // PgMessageReader
 
 absl::StatusOr<std::unique_ptr<PgMessageReader>> OpenStoredMessage(
-    PgPool& pool, std::int64_t id) {
+    PgPool& pool, std::int64_t id, bool with_first_chunk) {
   absl::StatusOr<PgPool::Lease> conn = pool.Acquire();
   if (!conn.ok()) return conn.status();
   const std::string id_text = std::to_string(id);
-  absl::StatusOr<PgResult> r = (*conn)->Exec(
-      "SELECT size, crlf FROM messages WHERE id = $1", {PgParam::Text(id_text)});
+  // With the first chunk the result is binary (for the bytea): size and
+  // crlf then come as the bytes of their text form.
+  absl::StatusOr<PgResult> r =
+      with_first_chunk
+          ? (*conn)->Exec(
+                "SELECT convert_to(m.size::text, 'UTF8'), "
+                "convert_to(CASE WHEN m.crlf THEN 't' ELSE 'f' END, 'UTF8'), "
+                "c.data FROM messages m LEFT JOIN message_chunks c "
+                "ON c.message_id = m.id AND c.seq = 0 WHERE m.id = $1",
+                {PgParam::Text(id_text)}, /*binary_result=*/true)
+          : (*conn)->Exec("SELECT size, crlf FROM messages WHERE id = $1",
+                          {PgParam::Text(id_text)});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) {
     return absl::NotFoundError(
@@ -185,8 +195,19 @@ absl::StatusOr<std::unique_ptr<PgMessageReader>> OpenStoredMessage(
         fmt::format("postgresql: message {} has a negative size", id));
   }
   const bool crlf = r->Text(0, 1) == "t";
-  return std::unique_ptr<PgMessageReader>(new PgMessageReader(
+  std::unique_ptr<PgMessageReader> reader(new PgMessageReader(
       &pool, id, static_cast<std::uint64_t>(*size), crlf));
+  if (with_first_chunk) {
+    // Kept only when it fits the recorded size; otherwise Read() fetches
+    // chunk 0 again and reports what is wrong with it.
+    const std::string_view first = r->Text(0, 2);
+    if (!first.empty() && first.size() <= reader->size_) {
+      reader->chunk_.assign(first);
+      reader->fetched_ = first.size();
+      reader->next_seq_ = 1;
+    }
+  }
+  return reader;
 }
 
 absl::StatusOr<std::size_t> PgMessageReader::Read(std::span<char> buffer) {

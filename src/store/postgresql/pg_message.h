@@ -94,7 +94,7 @@ class PgMessageReader final : public MessageReader {
 
  private:
   friend absl::StatusOr<std::unique_ptr<PgMessageReader>> OpenStoredMessage(
-      PgPool& pool, std::int64_t id);
+      PgPool& pool, std::int64_t id, bool with_first_chunk);
   PgMessageReader(PgPool* pool, std::int64_t id, std::uint64_t size,
                   bool crlf)
       : pool_(pool), id_(id), size_(size), crlf_(crlf) {}
@@ -111,9 +111,12 @@ class PgMessageReader final : public MessageReader {
   bool done_ = false;
 };
 
-// NotFound when the message row is gone.
+// NotFound when the message row is gone. with_first_chunk fetches the
+// first chunk in the same round trip (for a reader that will read the
+// message: POP's RETR and TOP); without it nothing is fetched before the
+// first Read() (a reader that may only be linked into a maildrop).
 absl::StatusOr<std::unique_ptr<PgMessageReader>> OpenStoredMessage(
-    PgPool& pool, std::int64_t id);
+    PgPool& pool, std::int64_t id, bool with_first_chunk = false);
 
 // Deletes the message (and its chunks) when no queue or maildrop row refers
 // to it; OK when it is still referenced or already gone. Works inside or

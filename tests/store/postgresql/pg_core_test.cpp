@@ -88,10 +88,12 @@ class PgCoreTest : public ::testing::Test {
   }
 
   // Reads message `id` back with a read buffer of `buffer_size` bytes.
+  // With with_first_chunk the first chunk comes with the open (POP's way).
   absl::StatusOr<std::string> Load(PgPool& pool, std::int64_t id,
-                                   std::size_t buffer_size = 7000) {
+                                   std::size_t buffer_size = 7000,
+                                   bool with_first_chunk = false) {
     absl::StatusOr<std::unique_ptr<PgMessageReader>> reader =
-        OpenStoredMessage(pool, id);
+        OpenStoredMessage(pool, id, with_first_chunk);
     if (!reader.ok()) return reader.status();
     std::string out;
     std::vector<char> buffer(buffer_size);
@@ -242,15 +244,20 @@ TEST_F(PgCoreTest, RoundTripsMessagesOfEverySize) {
       ASSERT_TRUE(reader.ok()) << reader.status();
       EXPECT_EQ((*reader)->size(), size);
       EXPECT_TRUE((*reader)->at_start());
-      absl::StatusOr<std::string> loaded = Load(*pool, stored->id);
-      ASSERT_TRUE(loaded.ok()) << loaded.status();
-      EXPECT_TRUE(*loaded == bytes) << "bytes differ";
+      for (const bool first_chunk : {false, true}) {
+        absl::StatusOr<std::string> loaded =
+            Load(*pool, stored->id, 7000, first_chunk);
+        ASSERT_TRUE(loaded.ok()) << loaded.status();
+        EXPECT_TRUE(*loaded == bytes) << "bytes differ, " << first_chunk;
+      }
     }
   }
   // Odd read buffers: 1 byte (small message), bigger than a chunk.
   absl::StatusOr<StoredMessage> small = Store({"Subject: x\r\n\r\nhi\r\n"});
   ASSERT_TRUE(small.ok()) << small.status();
   EXPECT_EQ(Load(*pool, small->id, 1).value_or("?"),
+            "Subject: x\r\n\r\nhi\r\n");
+  EXPECT_EQ(Load(*pool, small->id, 1, true).value_or("?"),
             "Subject: x\r\n\r\nhi\r\n");
   const std::string big = Pattern(kPgChunkBytes * 2 + 5);
   absl::StatusOr<StoredMessage> large = Store({big});
@@ -291,10 +298,13 @@ TEST_F(PgCoreTest, RecordsWhetherEveryLineEndsInCrlf) {
               c.crlf ? "t" : "f");
     std::unique_ptr<PgPool> pool = Pool();
     ASSERT_NE(pool, nullptr);
-    absl::StatusOr<std::unique_ptr<PgMessageReader>> reader =
-        OpenStoredMessage(*pool, stored->id);
-    ASSERT_TRUE(reader.ok()) << reader.status();
-    EXPECT_EQ((*reader)->crlf(), c.crlf);
+    for (const bool first_chunk : {false, true}) {
+      absl::StatusOr<std::unique_ptr<PgMessageReader>> reader =
+          OpenStoredMessage(*pool, stored->id, first_chunk);
+      ASSERT_TRUE(reader.ok()) << reader.status();
+      EXPECT_EQ((*reader)->crlf(), c.crlf);
+      EXPECT_EQ((*reader)->size(), all.size());
+    }
   }
 }
 
@@ -317,14 +327,26 @@ TEST_F(PgCoreTest, AMissingChunkIsDataLoss) {
                   "seq = 1",
                   {PgParam::Text(id)}),
             "");
-  EXPECT_EQ(Load(*pool, stored->id).status().code(),
-            absl::StatusCode::kDataLoss);
+  for (const bool first_chunk : {false, true}) {
+    EXPECT_EQ(Load(*pool, stored->id, 7000, first_chunk).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
   // A size that promises less than the chunks hold.
   EXPECT_EQ(Query("UPDATE messages SET size = 10 WHERE id = $1",
                   {PgParam::Text(id)}),
             "");
-  EXPECT_EQ(Load(*pool, stored->id).status().code(),
-            absl::StatusCode::kDataLoss);
+  for (const bool first_chunk : {false, true}) {
+    EXPECT_EQ(Load(*pool, stored->id, 7000, first_chunk).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  // And the first chunk missing.
+  EXPECT_EQ(Query("DELETE FROM message_chunks WHERE message_id = $1",
+                  {PgParam::Text(id)}),
+            "");
+  for (const bool first_chunk : {false, true}) {
+    EXPECT_EQ(Load(*pool, stored->id, 7000, first_chunk).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
 }
 
 TEST_F(PgCoreTest, RollbackLeavesNothing) {
