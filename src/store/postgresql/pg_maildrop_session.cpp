@@ -40,6 +40,40 @@
 namespace posthorn::store::pg {
 namespace {
 
+absl::Status DeleteLock(PgPool& pool, const std::string& user,
+                        const std::string& token) {
+  PgResult result;
+  return AcquireAndExec(
+             pool, "DELETE FROM pop_locks WHERE user_name = $1 AND token = $2",
+             {PgParam::Text(user), PgParam::Text(token)}, &result)
+      .status();
+}
+
+void RememberUnreleasedLock(PgMailstoreShared& shared, const std::string& user,
+                            const std::string& token) {
+  std::lock_guard<std::mutex> lock(shared.unreleased_mu);
+  shared.unreleased_locks.emplace_back(user, token);
+  if (shared.unreleased_locks.size() > kMaxUnreleasedLocks) {
+    shared.unreleased_locks.pop_front();
+  }
+}
+
+// Deletes the locks whose release failed before (see PgMailstoreShared);
+// those that fail again stay for the next try.
+void ReleaseUnreleasedLocks(PgMailstoreShared& shared) {
+  std::deque<std::pair<std::string, std::string>> pending;
+  {
+    std::lock_guard<std::mutex> lock(shared.unreleased_mu);
+    if (shared.unreleased_locks.empty()) return;
+    pending.swap(shared.unreleased_locks);
+  }
+  for (const auto& [user, token] : pending) {
+    if (!DeleteLock(*shared.pool, user, token).ok()) {
+      RememberUnreleasedLock(shared, user, token);
+    }
+  }
+}
+
 // A random lock token: 16 bytes as hex.
 std::string NewToken() {
   thread_local std::mt19937_64 random(std::random_device{}());
@@ -137,9 +171,7 @@ class PgMaildropSession final : public MaildropSession {
     if (message_ids.empty()) return absl::OkStatus();
     absl::StatusOr<PgPool::Lease> lease = shared_->pool->Acquire();
     if (!lease.ok()) return absl::OkStatus();
-    for (std::int64_t id : message_ids) {
-      if (!DropMessageIfUnreferenced(**lease, id).ok()) break;
-    }
+    (void)DropMessagesIfUnreferenced(**lease, message_ids);
     return absl::OkStatus();
   }
 
@@ -216,11 +248,9 @@ class PgMaildropSession final : public MaildropSession {
   void Release() {
     if (finished_) return;
     finished_ = true;
-    PgResult result;
-    (void)AcquireAndExec(
-        *shared_->pool,
-        "DELETE FROM pop_locks WHERE user_name = $1 AND token = $2",
-        {PgParam::Text(user_), PgParam::Text(token_)}, &result);
+    if (!DeleteLock(*shared_->pool, user_, token_).ok()) {
+      RememberUnreleasedLock(*shared_, user_, token_);
+    }
   }
 
   std::shared_ptr<PgMailstoreShared> shared_;
@@ -237,6 +267,7 @@ class PgMaildropSession final : public MaildropSession {
 absl::StatusOr<std::unique_ptr<MaildropSession>> OpenPgMaildropSession(
     std::shared_ptr<PgMailstoreShared> shared, std::string user) {
   if (absl::Status s = shared->node->EnsureRegistered(); !s.ok()) return s;
+  ReleaseUnreleasedLocks(*shared);
   const PgStoreOptions& options = shared->pool->options();
   const std::string token = NewToken();
   const std::string lease_ms = MillisecondsParam(options.lease_duration);

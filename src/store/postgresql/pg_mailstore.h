@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,7 +48,16 @@ struct PgMailstoreShared {
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<PgNode> node;
   std::string node_id;  // claimed in this process (pg_mailstore.cpp)
+
+  // POP locks (user, token) whose release could not reach the database
+  // (it was restarting). This node is alive again afterwards, so to other
+  // nodes such a lock would look held until it expired; the next session
+  // opened here deletes them first. At most kMaxUnreleasedLocks (the
+  // oldest are forgotten: they expire).
+  std::mutex unreleased_mu;
+  std::deque<std::pair<std::string, std::string>> unreleased_locks;
 };
+inline constexpr std::size_t kMaxUnreleasedLocks = 1024;
 
 // A pooled connection with a transaction open on it. The transaction
 // (declared last) rolls back before the connection goes back to the pool.

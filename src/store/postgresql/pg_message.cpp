@@ -256,6 +256,39 @@ absl::Status DropMessageIfUnreferenced(PgConnection& conn, std::int64_t id) {
   return DropOne(conn, id).status();
 }
 
+absl::Status DropMessagesIfUnreferenced(PgConnection& conn,
+                                        std::span<const std::int64_t> ids) {
+  const auto one_by_one = [&conn](std::span<const std::int64_t> some) {
+    for (const std::int64_t id : some) {
+      if (absl::Status s = DropOne(conn, id).status(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  if (conn.in_transaction()) return one_by_one(ids);
+  while (!ids.empty()) {
+    const std::span<const std::int64_t> batch =
+        ids.first(std::min(ids.size(), kDropBatch));
+    ids = ids.subspan(batch.size());
+    std::string array = "{";
+    for (const std::int64_t id : batch) {
+      if (array.size() > 1) array.push_back(',');
+      array += std::to_string(id);
+    }
+    array.push_back('}');
+    absl::StatusOr<PgResult> r = conn.Exec(
+        fmt::format("DELETE FROM messages m WHERE m.id = ANY($1::bigint[]) "
+                    "AND {}",
+                    kUnreferenced),
+        {PgParam::Text(array)});
+    if (r.ok()) continue;
+    // A reference inserted by a transaction that committed while this
+    // DELETE ran: the foreign key refused the whole batch.
+    if (!absl::IsFailedPrecondition(r.status())) return r.status();
+    if (absl::Status s = one_by_one(batch); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::int64_t> SweepUnreferencedMessages(
     PgConnection& conn, absl::Duration min_age) {
   const std::string age =

@@ -126,6 +126,13 @@ absl::StatusOr<std::unique_ptr<PgMessageReader>> OpenStoredMessage(
 // commits at once.
 absl::Status DropMessageIfUnreferenced(PgConnection& conn, std::int64_t id);
 
+// The same for several messages: one statement per kDropBatch ids when
+// outside a transaction (falling back to one id at a time when a reference
+// added meanwhile makes the statement fail); inside one, one id at a time.
+absl::Status DropMessagesIfUnreferenced(PgConnection& conn,
+                                        std::span<const std::int64_t> ids);
+inline constexpr std::size_t kDropBatch = 1000;
+
 // Deletes every unreferenced message older than `min_age` (leftovers of a
 // crash between a reference's removal and the drop). Returns how many.
 absl::StatusOr<std::int64_t> SweepUnreferencedMessages(PgConnection& conn,

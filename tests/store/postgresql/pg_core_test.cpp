@@ -376,6 +376,56 @@ TEST_F(PgCoreTest, RollbackLeavesNothing) {
             absl::StatusCode::kNotFound);
 }
 
+// Several at once: the unreferenced go, the referenced and the missing
+// are left as they are; inside a transaction too, and in batches larger
+// than one statement takes.
+TEST_F(PgCoreTest, DropManyKeepsTheReferencedOnes) {
+  Migrate();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<StoredMessage> stored =
+        Store({"Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"});
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    ids.push_back(stored->id);
+  }
+  EXPECT_EQ(Query("INSERT INTO queue (id, message_id, envelope, next_attempt) "
+                  "VALUES ('q1', $1, '', now())",
+                  {PgParam::Text(std::to_string(ids[1]))}),
+            "");
+  EXPECT_EQ(Query("INSERT INTO maildrop (user_name, uid, message_id, size, "
+                  "arrival, envelope_sender) VALUES ('u', 'uid1', $1, 1, "
+                  "now(), '')",
+                  {PgParam::Text(std::to_string(ids[3]))}),
+            "");
+  std::unique_ptr<PgConnection> conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  std::vector<std::int64_t> with_missing = ids;
+  with_missing.push_back(424242);
+  ASSERT_TRUE(DropMessagesIfUnreferenced(*conn, with_missing).ok());
+  EXPECT_EQ(Query("SELECT string_agg(id::text, ',' ORDER BY id) FROM "
+                  "messages"),
+            std::to_string(ids[1]) + "," + std::to_string(ids[3]));
+  EXPECT_EQ(Query("SELECT count(*) FROM message_chunks"), "2");
+
+  // Inside a transaction (one by one, in savepoints): the caller's
+  // transaction goes on.
+  EXPECT_EQ(Query("DELETE FROM queue"), "");
+  ASSERT_TRUE(conn->Exec("BEGIN").ok());
+  ASSERT_TRUE(DropMessagesIfUnreferenced(*conn, ids).ok());
+  ASSERT_TRUE(conn->Exec("COMMIT").ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM messages"), "1");
+
+  // More ids than one statement takes.
+  std::vector<std::int64_t> many;
+  for (std::size_t i = 0; i < kDropBatch + 3; ++i) {
+    absl::StatusOr<StoredMessage> stored = Store({"m\r\n"});
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    many.push_back(stored->id);
+  }
+  ASSERT_TRUE(DropMessagesIfUnreferenced(*conn, many).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM messages"), "1");
+}
+
 TEST_F(PgCoreTest, DropKeepsAReferencedMessage) {
   Migrate();
   absl::StatusOr<StoredMessage> stored = Store({Pattern(kPgChunkBytes + 3)});

@@ -385,6 +385,41 @@ TEST_F(PgMailstoreTest, TopWithOneByteReadsAndLongMessages) {
   }
 }
 
+// A session whose lock could not be released (the database was down when
+// it ended) does not keep the maildrop locked for the other node once
+// this node opens its next session.
+TEST_F(PgMailstoreTest, LockNotReleasedDuringAnOutageIsReleasedLater) {
+  if (cluster_->external()) GTEST_SKIP() << "an external server: no restart";
+  ASSERT_TRUE(DeliverText(*node_a_, "alice", "Subject: 1\n\nx\n").ok());
+  auto session = node_a_->OpenSession("alice");
+  ASSERT_TRUE(session.ok()) << session.status();
+  ASSERT_TRUE(cluster_->Stop().ok());
+  session->reset();  // the release fails: the database is down
+  ASSERT_TRUE(cluster_->Start().ok());
+  const auto deadline = std::chrono::steady_clock::now() + kRecoveryTimeout;
+  absl::StatusOr<std::unique_ptr<MaildropSession>> other =
+      absl::UnavailableError("not tried");
+  do {  // node A opens its next session, on another maildrop
+    other = node_a_->OpenSession("bob");
+    if (!other.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (!other.ok() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto on_b = node_b_->OpenSession("alice");
+  // (Retried while the database is still coming back, not when in use.)
+  for (int i = 0; !on_b.ok() && absl::IsUnavailable(on_b.status()) &&
+                  !IsInUse(on_b.status()) &&
+                  std::chrono::steady_clock::now() < deadline;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    on_b = node_b_->OpenSession("alice");
+  }
+  ASSERT_TRUE(on_b.ok()) << on_b.status();
+  EXPECT_EQ((*on_b)->messages().size(), 1u);
+  auto admin = PgConnection::Connect(Options());
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  admin_ = std::move(*admin);
+}
+
 TEST_F(PgMailstoreTest, DatabaseDownIsUnavailableThenRecovers) {
   if (cluster_->external()) GTEST_SKIP() << "an external server: no restart";
   ASSERT_TRUE(DeliverText(*node_a_, "alice", "Subject: 1\n\nx\n").ok());
