@@ -5,12 +5,17 @@ Runs one Postfix smtp-source per MTA node at once (each with --sessions
 sessions and --count messages, to its own 127.0.0.1 port), then watches the
 recipient's maildrop until it holds every message, and prints one line:
 
-    ACCEPT_SECONDS DELIVER_SECONDS DELIVERED_COUNT
+    ACCEPT_SECONDS DELIVER_SECONDS DELIVERED_COUNT CPU_MS_PER_MESSAGE
 
 ACCEPT_SECONDS is the wall time until the last smtp-source finished (every
 message accepted with 250 after DATA); DELIVER_SECONDS the time from the
 start until the maildrop holds nodes * COUNT messages. DELIVERED_COUNT is
-the number half a second after that (so a duplicate shows). Exit status 0
+the number half a second after that (so a duplicate shows).
+CPU_MS_PER_MESSAGE is the CPU time the whole machine was busy (every
+process: clients, nodes, database; /proc/stat) from the start until every
+message was delivered, divided by the messages: on a machine that the load
+saturates it tells whether a second node adds work per message, which the
+rates cannot. Exit status 0
 when the count is exactly nodes * COUNT, 1 otherwise (then the seconds that
 could not be measured are "fail").
 
@@ -31,6 +36,15 @@ from mta_load_cell import MboxCounter  # noqa: E402
 
 POLL_SECONDS = 0.02
 SETTLE_SECONDS = 0.5
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def busy_ticks():
+    """CPU ticks the machine spent on anything but idle and I/O wait."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest is in user)
+    return sum(fields[:8]) - fields[3] - fields[4]
 
 
 class PgCounter:
@@ -90,6 +104,7 @@ def main():
                else PgCounter(args.psql, args.dsn, user))
     try:
         start = time.monotonic()
+        busy_start = busy_ticks()
         deadline = start + args.timeout
         with open(args.log, "ab") as log:
             procs = [subprocess.Popen(
@@ -109,7 +124,7 @@ def main():
                     rcs.append(-1)
         accepted = time.monotonic()
         if any(rcs):
-            print(f"fail fail {counter.poll()}")
+            print(f"fail fail {counter.poll()} fail")
             print(f"smtp-source exited with {rcs} (log: {args.log})",
                   file=sys.stderr)
             return 1
@@ -117,16 +132,19 @@ def main():
         while time.monotonic() < deadline:
             if counter.poll() >= total:
                 delivered = time.monotonic()
+                busy = busy_ticks() - busy_start
                 break
             time.sleep(POLL_SECONDS)
         if delivered is None:
-            print(f"{accepted - start:.4f} fail {counter.count}")
+            print(f"{accepted - start:.4f} fail {counter.count} fail")
             print(f"timeout: {counter.count} of {total} messages delivered "
                   f"after {args.timeout:.0f} s", file=sys.stderr)
             return 1
         time.sleep(SETTLE_SECONDS)
         final = counter.poll()
-        print(f"{accepted - start:.4f} {delivered - start:.4f} {final}")
+        cpu_ms = busy * 1000.0 / CLOCK_TICKS / total
+        print(f"{accepted - start:.4f} {delivered - start:.4f} {final} "
+              f"{cpu_ms:.3f}")
         return 0 if final == total else 1
     finally:
         if isinstance(counter, PgCounter):
