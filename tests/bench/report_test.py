@@ -123,6 +123,29 @@ class ReportTest(unittest.TestCase):
         self.assertHas("| Dovecot default login settings | — | 10.2 | /s | "
                        "— |", text)
 
+    def test_postgresql_section_compares_with_the_local_store(self):
+        text = self.section(self.page(), "PostgreSQL store")
+        # Two nodes 1,138.5 msg/s against one node 1,394.6: below the
+        # 1.6x target.
+        self.assertHas("| accepted/s 4 KiB, 10 sessions per node: two nodes "
+                       "vs one node (PostgreSQL) | 1,139 | 1,395 | msg/s | "
+                       f"{ratio(1138.520, 1394.570)} | >= 1.6x | **no** |",
+                       text)
+        self.assertHas("| accepted/s 4 KiB, 10 sessions: PostgreSQL one node "
+                       "vs local file store | 1,395 | 681 | msg/s | "
+                       f"{ratio(1394.570, 681.477)} | >= 0.5x | yes |", text)
+        # CPU per message: lower is better, so the ratio is inverted.
+        self.assertHas(f"| 3.62 | 3.14 | CPU-ms | {ratio(3.140, 3.617)} |",
+                       text)
+        self.assertHas("### Method", text)
+        summary = self.section(self.page(), "Where posthorn stands")
+        line = next(l for l in summary.split("\n")
+                    if "two nodes vs one, accepted/s" in l)
+        self.assertHas(f"**{ratio(1138.520, 1394.570)}**", line)
+        self.assertTrue(line.rstrip().endswith("| **no** |"), line)
+        machine = self.section(self.page(), "The machine")
+        self.assertHas("| PostgreSQL | 15.18 |", machine)
+
     def test_summary_has_headline_ratios_and_verdicts(self):
         text = self.section(self.page(), "Where posthorn stands")
         line = next(l for l in text.split("\n")
