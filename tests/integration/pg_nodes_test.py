@@ -250,6 +250,32 @@ class PgNodesTest(unittest.TestCase):
 
     # -----------------------------------------------------------------------
 
+    def test_odq_mail_is_announced_to_the_daemons(self):
+        # Node B's daemon runs its queue once an hour; mail queued with
+        # -odq on node A (no daemon there) reaches it through NOTIFY.
+        a, b = self.node("nodea"), self.node("nodeb")
+        a.add_user(USER, SECRET)
+        mta_b = b.daemon("1h")
+        self.assertTrue(pg.wait_until(
+            lambda: self.sql_count(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN posthorn_queue%'") >= 1,
+            DELIVERY_TIMEOUT), "node B's daemon does not listen")
+        started = time.monotonic()
+        r = a.sendmail("-odq", "-f", "cron@client.test", "alice@localhost",
+                       input=message("odq", 1))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pop_b = b.popper()
+        self.assertEqual(self.wait_delivered(pop_b, 1, timeout=30.0), 1)
+        # Far sooner than the hourly queue run (a generous bound for a
+        # loaded machine).
+        self.assertLess(time.monotonic() - started, 30.0)
+        self.assertTrue(pg.wait_until(a.queue_empty, DELIVERY_TIMEOUT))
+        found = pg.messages(pop_b.port, USER, SECRET)
+        self.assertIn(msgid("odq", 1).encode(),
+                      b"".join(data for _, data in found))
+        self.assertTrue(mta_b.running())
+
     def test_node_killed_during_queue_run(self):
         a, b = self.node("nodea"), self.node("nodeb")
         a.add_user(USER, SECRET)

@@ -17,6 +17,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "fmt/format.h"
+#include "posthorn/store/postgresql.h"
+#include "tools/common/exit_codes.h"
+#include "tools/common/mailstore_config.h"
 #include "tools/sendmail/modes.h"
 #include "tools/sendmail/setup.h"
 
@@ -86,11 +89,35 @@ void DeliverNow(const SendmailFlags& flags, const Config& config,
                                 queue_ids);
 }
 
+// -odq on the shared database: the daemons have no folder to watch, so
+// they are told (best effort: a daemon that misses it runs the message at
+// its next queue run).
+void AnnounceQueued(const SendmailFlags& flags, const Config& config,
+                    const std::vector<std::string>& queue_ids) {
+  const store::PgStoreOptions options = PgOptionsFromConfig(config, "notify");
+  for (const std::string& id : queue_ids) {
+    const absl::Status s = store::AnnouncePgQueueMail(options, id);
+    if (s.ok()) continue;
+    auto logger = MakeLogger(config, flags.verbose);
+    if (logger.ok()) {
+      (*logger)->Log(LOG_WARNING,
+                     fmt::format("{}: not announced to the daemons ({}); "
+                                 "it waits for their next queue run",
+                                 id, StatusText(s)));
+    }
+    return;  // the database is not answering: the others would fail too
+  }
+}
+
 }  // namespace
 
 void DeliverQueued(const SendmailFlags& flags, const Config& config,
                    const std::vector<std::string>& queue_ids) {
-  if (queue_ids.empty() || flags.delivery == DeliveryMode::kQueueOnly) return;
+  if (queue_ids.empty()) return;
+  if (flags.delivery == DeliveryMode::kQueueOnly) {
+    if (UsesPostgresql(config)) AnnounceQueued(flags, config, queue_ids);
+    return;
+  }
   if (flags.delivery == DeliveryMode::kInteractive) {
     DeliverNow(flags, config, queue_ids);
     return;

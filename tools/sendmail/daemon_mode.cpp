@@ -22,6 +22,7 @@
 #include <cstdio>
 
 #include "fmt/format.h"
+#include "posthorn/store/postgresql.h"
 #include "tools/common/exit_codes.h"
 #include "tools/common/mailstore_config.h"
 #include "tools/common/privileges.h"
@@ -66,10 +67,26 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
   // go of it; command-line mail by the queue watch once its writer did.
   // Whoever sees an id first kicks it. Kicks before runner->Start() are
   // ignored; Start()'s first scan covers them. A PostgreSQL queue has no
-  // folder to watch: command-line mail waits for the next queue run, as
-  // docs/configuration.md says, so there is nothing to warn about.
+  // folder to watch: command-line -odq mail is announced through the
+  // database instead (store::PgQueueListener), to every node.
   std::unique_ptr<QueueWatch> watch;
-  if (!UsesPostgresql(config)) {
+  std::unique_ptr<store::PgQueueListener> listener;
+  const auto no_wakeup = [log](const char* what, const absl::Status& why) {
+    log->Log(LOG_WARNING,
+             fmt::format("no {} ({}): command-line mail waits for the next "
+                         "queue run",
+                         what, StatusText(why)));
+  };
+  if (UsesPostgresql(config)) {
+    auto started = store::PgQueueListener::Start(
+        PgOptionsFromConfig(config, "listen"),
+        [runner](const std::string& id) { runner->Kick(id); });
+    if (started.ok()) {
+      listener = *std::move(started);
+    } else {
+      no_wakeup("queue listener", started.status());
+    }
+  } else {
     store::Queue* queue = stores.queue.get();
     auto started = QueueWatch::Start(
         fmt::format("{}/msg", config.queue_dir),
@@ -83,10 +100,7 @@ int RunDaemon(const SendmailFlags& flags, const Config& config) {
     if (started.ok()) {
       watch = *std::move(started);
     } else {
-      log->Log(LOG_WARNING,
-               fmt::format("no queue watch ({}): command-line mail waits "
-                           "for the next queue run",
-                           StatusText(started.status())));
+      no_wakeup("queue watch", started.status());
     }
   }
   QueueWatch* watch_ptr = watch.get();

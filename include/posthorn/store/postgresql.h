@@ -42,9 +42,11 @@
 #define POSTHORN_STORE_POSTGRESQL_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "posthorn/store/auth_db.h"
@@ -85,6 +87,44 @@ absl::StatusOr<std::unique_ptr<AuthDb>> OpenPgAuthDb(
 // schema; FailedPrecondition when auth_users holds users and `force` is
 // false; with `force` removes every user in one transaction.
 absl::Status InitPgAuthDb(const PgStoreOptions& options, bool force);
+
+// NEW MAIL ACROSS NODES
+//   Mail queued without delivery (sendmail -odq, by a process that is not
+//   a daemon) has no folder for the daemons to watch. The submitter
+//   announces it (a NOTIFY on the channel kPgQueueChannel, the queue id as
+//   payload, after the enqueue committed) and every `sendmail -bd` node
+//   listens; the first node to lease it delivers it, the others find it
+//   leased or gone. An announcement missed while a listener was
+//   reconnecting is picked up by the next queue run.
+inline constexpr char kPgQueueChannel[] = "posthorn_queue";
+
+// Announces queued message `queue_id` on a connection of its own.
+// InvalidArgument for a malformed id; Unavailable when the database cannot
+// be reached (the message stays queued either way).
+absl::Status AnnouncePgQueueMail(const PgStoreOptions& options,
+                                 const std::string& queue_id);
+
+// Listens for announcements on a connection of its own, from a thread of
+// its own, and calls on_mail(queue_id) there for each one. Reconnects with
+// backoff (100 ms doubling to 5 s) when the connection is lost. The
+// destructor stops the thread (at once; it waits in poll()).
+class PgQueueListener {
+ public:
+  static absl::StatusOr<std::unique_ptr<PgQueueListener>> Start(
+      const PgStoreOptions& options,
+      std::function<void(const std::string& queue_id)> on_mail);
+  ~PgQueueListener();
+  PgQueueListener(const PgQueueListener&) = delete;
+  PgQueueListener& operator=(const PgQueueListener&) = delete;
+
+  // True while the listening connection is up (for tests and logs).
+  bool listening() const;
+
+ private:
+  class Impl;
+  explicit PgQueueListener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace posthorn::store
 

@@ -233,6 +233,25 @@ absl::StatusOr<PgResult> PgConnection::ExecArray(std::string_view sql,
   return error;
 }
 
+int PgConnection::socket() const { return PQsocket(conn_); }
+
+bool PgConnection::ConsumeInput() {
+  if (!healthy_) return false;
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+    healthy_ = false;
+  }
+  return healthy_;
+}
+
+std::vector<std::string> PgConnection::TakeNotifications() {
+  std::vector<std::string> payloads;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    payloads.emplace_back(n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+  return payloads;
+}
+
 absl::StatusOr<std::optional<std::string>> PgConnection::PreparedName(
     const std::string& sql) {
   if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;

@@ -124,6 +124,14 @@ class PgConnection {
   // The server process id (pg_backend_pid()), for node liveness.
   int backend_pid() const;
 
+  // For a connection that LISTENs: its socket (to poll for input), reading
+  // what arrived without blocking (false, and no longer healthy, when the
+  // connection is gone), and the payloads of the notifications read so far
+  // (on any channel this connection listens to), oldest first.
+  int socket() const;
+  bool ConsumeInput();
+  std::vector<std::string> TakeNotifications();
+
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
   absl::StatusOr<PgResult> ExecArray(std::string_view sql,

@@ -25,6 +25,7 @@
 #include "posthorn/store/queue.h"
 #include "posthorn/store/status.h"
 #include "store/postgresql/pg_connection.h"
+#include "store/queue/queue_id.h"
 #include "tests/store/queue/queue_test_util.h"
 
 namespace posthorn::store {
@@ -689,6 +690,87 @@ TEST_F(PgQueueTest, RestartedNodeFreesItsPredecessorsLeases) {
   ASSERT_NE(new_process, nullptr);
   auto lease = new_process->Lease(id);
   EXPECT_TRUE(lease.ok()) << lease.status();
+}
+
+// Mail queued without delivery is announced to every listening node, with
+// its queue id; a malformed id is refused before anything is sent.
+TEST_F(PgQueueTest, AnnouncedMailReachesEveryListener) {
+  struct Heard {
+    std::mutex mu;
+    std::vector<std::string> ids;
+  };
+  Heard a, b;
+  auto listen = [&](Heard& heard) {
+    return PgQueueListener::Start(Options(dsn_, ""),
+                                  [&heard](const std::string& id) {
+                                    std::lock_guard<std::mutex> lock(heard.mu);
+                                    heard.ids.push_back(id);
+                                  });
+  };
+  auto listener_a = listen(a);
+  auto listener_b = listen(b);
+  ASSERT_TRUE(listener_a.ok()) << listener_a.status();
+  ASSERT_TRUE(listener_b.ok()) << listener_b.status();
+  const auto both_listening = [&] {
+    return (*listener_a)->listening() && (*listener_b)->listening();
+  };
+  for (const absl::Time deadline = absl::Now() + kWait;
+       !both_listening() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(both_listening());
+  auto queue = OpenQueue(Options(dsn_, "node-a"));
+  ASSERT_NE(queue, nullptr);
+  const std::string id = Enqueue(*queue, SampleEnvelope(), "odq").value();
+  ASSERT_TRUE(AnnouncePgQueueMail(Options(dsn_, ""), id).ok());
+  EXPECT_EQ(AnnouncePgQueueMail(Options(dsn_, ""), "../x").code(),
+            absl::StatusCode::kInvalidArgument);
+  const auto heard = [&id](Heard& h) {
+    std::lock_guard<std::mutex> lock(h.mu);
+    return h.ids == std::vector<std::string>{id};
+  };
+  for (const absl::Time deadline = absl::Now() + kWait;
+       !(heard(a) && heard(b)) && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(heard(a));
+  EXPECT_TRUE(heard(b));
+}
+
+// The listener comes back after a database restart and hears what is
+// announced then.
+TEST_F(PgQueueTest, ListenerReconnectsAfterARestart) {
+  if (cluster_->external()) GTEST_SKIP() << "needs the private cluster";
+  std::mutex mu;
+  std::vector<std::string> ids;
+  auto listener = PgQueueListener::Start(
+      Options(dsn_, ""), [&](const std::string& id) {
+        std::lock_guard<std::mutex> lock(mu);
+        ids.push_back(id);
+      });
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_TRUE(cluster_->Stop(PgStopMode::kImmediate).ok());
+  for (const absl::Time deadline = absl::Now() + kWait;
+       (*listener)->listening() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_FALSE((*listener)->listening());
+  ASSERT_TRUE(cluster_->Start().ok());
+  for (const absl::Time deadline = absl::Now() + kWait;
+       !(*listener)->listening() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE((*listener)->listening());
+  const std::string id = queue::NewQueueId();
+  ASSERT_TRUE(AnnouncePgQueueMail(Options(dsn_, ""), id).ok());
+  bool heard = false;
+  for (const absl::Time deadline = absl::Now() + kWait;
+       !heard && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(20));
+    std::lock_guard<std::mutex> lock(mu);
+    heard = ids == std::vector<std::string>{id};
+  }
+  EXPECT_TRUE(heard);
 }
 
 TEST_F(PgQueueTest, BadOptionsAreRefused) {
