@@ -235,14 +235,6 @@ absl::StatusOr<PgResult> PgConnection::ExecArray(std::string_view sql,
 
 int PgConnection::socket() const { return PQsocket(conn_); }
 
-bool PgConnection::ConsumeInput() {
-  if (!healthy_) return false;
-  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
-    healthy_ = false;
-  }
-  return healthy_;
-}
-
 std::vector<std::string> PgConnection::TakeNotifications() {
   std::vector<std::string> payloads;
   while (PGnotify* n = PQnotifies(conn_)) {

@@ -124,12 +124,11 @@ class PgConnection {
   // The server process id (pg_backend_pid()), for node liveness.
   int backend_pid() const;
 
-  // For a connection that LISTENs: its socket (to poll for input), reading
-  // what arrived without blocking (false, and no longer healthy, when the
-  // connection is gone), and the payloads of the notifications read so far
-  // (on any channel this connection listens to), oldest first.
+  // For a connection that LISTENs: its socket (to poll for input; then
+  // StillConnected() reads what arrived), and the payloads of the
+  // notifications read so far (on any channel this connection listens
+  // to), oldest first.
   int socket() const;
-  bool ConsumeInput();
   std::vector<std::string> TakeNotifications();
 
  private:

@@ -120,7 +120,7 @@ class PgQueueListener::Impl {
       bool readable = false;
       if (Wait(conn->socket(), kPollMillis, &readable)) return;
       if (!readable) continue;
-      if (!conn->ConsumeInput()) {
+      if (!conn->StillConnected()) {  // reads what arrived
         conn.reset();
         listening_ = false;
         continue;
