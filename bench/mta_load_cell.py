@@ -70,6 +70,16 @@ class MboxCounter:
         return self.count
 
 
+def wait_for_count(counter, total, deadline, poll_seconds=POLL_SECONDS):
+    """Polls `counter` until it reaches `total`: the monotonic time it did,
+    or None when `deadline` passed first."""
+    while time.monotonic() < deadline:
+        if counter.poll() >= total:
+            return time.monotonic()
+        time.sleep(poll_seconds)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--smtp-source", required=True)
@@ -112,12 +122,7 @@ def main():
               file=sys.stderr)
         return 1
 
-    delivered = None
-    while time.monotonic() < deadline:
-        if counter.poll() >= args.count:
-            delivered = time.monotonic()
-            break
-        time.sleep(POLL_SECONDS)
+    delivered = wait_for_count(counter, args.count, deadline)
     if delivered is None:
         print(f"{accepted - start:.4f} fail {counter.poll()}")
         print(f"timeout: {counter.count} of {args.count} messages delivered "

@@ -32,7 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mta_load_cell import MboxCounter  # noqa: E402
+from mta_load_cell import MboxCounter, wait_for_count  # noqa: E402
 
 POLL_SECONDS = 0.02
 SETTLE_SECONDS = 0.5
@@ -128,18 +128,13 @@ def main():
             print(f"smtp-source exited with {rcs} (log: {args.log})",
                   file=sys.stderr)
             return 1
-        delivered = None
-        while time.monotonic() < deadline:
-            if counter.poll() >= total:
-                delivered = time.monotonic()
-                busy = busy_ticks() - busy_start
-                break
-            time.sleep(POLL_SECONDS)
+        delivered = wait_for_count(counter, total, deadline, POLL_SECONDS)
         if delivered is None:
             print(f"{accepted - start:.4f} fail {counter.count} fail")
             print(f"timeout: {counter.count} of {total} messages delivered "
                   f"after {args.timeout:.0f} s", file=sys.stderr)
             return 1
+        busy = busy_ticks() - busy_start
         time.sleep(SETTLE_SECONDS)
         final = counter.poll()
         cpu_ms = busy * 1000.0 / CLOCK_TICKS / total
