@@ -307,31 +307,9 @@ def _session_messages(client):
     return out
 
 
-def messages(port, user, secret, timeout=REPLY_TIMEOUT):
-    """[(uidl, message bytes)] of a maildrop read through a popper; waits
-    (bounded) while another session holds the maildrop."""
-    deadline_box = {}
-
-    def read():
-        try:
-            client = apop(port, user, secret)
-        except poplib.error_proto as e:
-            if b"[IN-USE]" in e.args[0]:
-                return False
-            raise
-        try:
-            deadline_box["found"] = _session_messages(client)
-            client.quit()
-        finally:
-            client.close()
-        return True
-    if not wait_until(read, timeout, step=0.2):
-        raise AssertionError("maildrop of %s stays locked" % user)
-    return deadline_box["found"]
-
-
-def count(port, user, secret):
-    """The STAT count of a maildrop (None while it is locked)."""
+def _in_session(port, user, secret, fn):
+    """(fn(client),) run in an APOP session on the maildrop, then QUIT; None
+    while another session holds the maildrop ([IN-USE])."""
     try:
         client = apop(port, user, secret)
     except poplib.error_proto as e:
@@ -339,11 +317,33 @@ def count(port, user, secret):
             return None
         raise
     try:
-        n, _ = client.stat()
+        result = fn(client)
         client.quit()
     finally:
         client.close()
-    return n
+    return (result,)
+
+
+def messages(port, user, secret, timeout=REPLY_TIMEOUT):
+    """[(uidl, message bytes)] of a maildrop read through a popper; waits
+    (bounded) while another session holds the maildrop."""
+    found = []
+
+    def read():
+        got = _in_session(port, user, secret, _session_messages)
+        if got is None:
+            return False
+        found.append(got[0])
+        return True
+    if not wait_until(read, timeout, step=0.2):
+        raise AssertionError("maildrop of %s stays locked" % user)
+    return found[0]
+
+
+def count(port, user, secret):
+    """The STAT count of a maildrop (None while it is locked)."""
+    got = _in_session(port, user, secret, lambda client: client.stat()[0])
+    return None if got is None else got[0]
 
 
 _MSGID_RE = re.compile(rb"^Message-ID:\s*(<[^>\r\n]*>)", re.M | re.I)
