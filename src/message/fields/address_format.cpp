@@ -51,6 +51,25 @@ void AppendAddrSpec(const Mailbox& m, std::string* out) {
   }
 }
 
+// The mailbox as written, and where its " <" is (npos without a display
+// name): the place a long item may be folded. It must be found here, not by
+// searching the text, since a quoted local part or a domain literal may
+// hold " <" too, and a fold there would change the address.
+std::string FormatMailboxAt(const Mailbox& m, std::size_t* angle) {
+  std::string out;
+  *angle = std::string::npos;
+  if (m.display_name.empty()) {
+    AppendAddrSpec(m, &out);
+    return out;
+  }
+  out = EncodePhrase(m.display_name);
+  *angle = out.size();
+  out.append(" <");
+  AppendAddrSpec(m, &out);
+  out.push_back('>');
+  return out;
+}
+
 }  // namespace
 
 std::string QuoteLocalPart(std::string_view local_part) {
@@ -68,16 +87,8 @@ std::string QuoteLocalPart(std::string_view local_part) {
 }
 
 std::string FormatMailbox(const Mailbox& m) {
-  std::string out;
-  if (m.display_name.empty()) {
-    AppendAddrSpec(m, &out);
-    return out;
-  }
-  out = EncodePhrase(m.display_name);
-  out.append(" <");
-  AppendAddrSpec(m, &out);
-  out.push_back('>');
-  return out;
+  std::size_t unused = 0;
+  return FormatMailboxAt(m, &unused);
 }
 
 std::string FormatAddressList(const std::vector<Mailbox>& list,
@@ -85,7 +96,8 @@ std::string FormatAddressList(const std::vector<Mailbox>& list,
   std::string out;
   std::size_t line = first_line_used;  // octets on the current line
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string item = FormatMailbox(list[i]);
+    std::size_t lt = std::string::npos;
+    const std::string item = FormatMailboxAt(list[i], &lt);
     if (i > 0) {
       out.push_back(',');
       ++line;
@@ -97,9 +109,8 @@ std::string FormatAddressList(const std::vector<Mailbox>& list,
       ++line;
     }
     // An item longer than a line on its own: break before its "<".
-    const std::size_t lt = item.rfind(" <");
     if (line + item.size() > kFoldWidth && lt != std::string::npos &&
-        line + lt <= kFoldWidth && item.back() == '>') {
+        line + lt <= kFoldWidth) {
       out.append(item, 0, lt);
       out.append("\r\n");
       out.append(item, lt);

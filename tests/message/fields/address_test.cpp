@@ -539,6 +539,24 @@ TEST(AddressFormat, FormatAddressListFoldsAt78) {
   EXPECT_EQ(FormatAddressList({}, 4), "");
 }
 
+// A long mailbox folds before its own " <", never at a " <" inside a
+// quoted local part or a domain literal, where the fold would change the
+// address (found by fuzz_address).
+TEST(AddressFormat, FoldsOnlyBeforeTheAngleOfTheDisplayName) {
+  const std::string filler(60, 'x');
+  const std::vector<Mailbox> list = {
+      Mb("Name", "u", "[a\\ <b" + filler + "]"),
+      Mb("Other", "\"q <" + filler + "\"", "example.com"),
+  };
+  const std::string text = FormatAddressList(list, 4);
+  EXPECT_EQ(text.find(" <b"), text.find("\\ <b") + 1) << text;
+  EXPECT_EQ(text.find("\r\n <b"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\r\n <" + filler), std::string::npos) << text;
+  EXPECT_NE(text.find("Name\r\n <u@"), std::string::npos) << text;
+  Defects d;
+  EXPECT_EQ(List(text, &d), list);
+}
+
 // ---- Bounds: every prefix of tricky inputs, each in a guarded buffer.
 
 TEST(AddressBounds, EveryPrefixStaysInBounds) {
