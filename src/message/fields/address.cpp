@@ -396,8 +396,21 @@ void AddressParser::ParseDomain(std::string* out) {
     for (std::size_t i = 0; i < lit.size(); ++i) {
       const char c = lit[i];
       if (c == '\\' && i + 1 < lit.size()) {
-        out->push_back(c);
-        out->push_back(lit[++i]);
+        // A fold right after the "\" is unfolded first (RFC 5322 2.2.3),
+        // so the pair escapes the space that follows it; an escaped line
+        // break without one is dropped, as in quoted strings.
+        std::size_t j = i + 1;
+        while (j < lit.size() && (lit[j] == '\r' || lit[j] == '\n')) ++j;
+        if (j == i + 1) {
+          out->push_back(c);
+          out->push_back(lit[++i]);
+        } else if (j < lit.size() && (lit[j] == ' ' || lit[j] == '\t')) {
+          out->push_back(c);
+          out->push_back(lit[j]);
+          i = j;
+        } else {
+          i = j - 1;
+        }
         continue;
       }
       dangling_backslash = c == '\\';

@@ -274,6 +274,12 @@ TEST(AddressDomain, QuotedPairsInDomainLiterals) {
   EXPECT_THAT(d, IsEmpty());
   EXPECT_EQ(One("x@[a\\ b]", &d), Mb("", "x", "[a\\ b]"));
   EXPECT_EQ(One("x@[a\\", &d), Mb("", "x", "[a]"));
+  // A fold after the "\\" is unfolded before the pair is read (RFC 5322
+  // 2.2.3): it escapes the space after the fold, not the line break.
+  EXPECT_EQ(One("x@[a\\\r\n b]", &d), Mb("", "x", "[a\\ b]"));
+  EXPECT_EQ(One("x@[a\\\r\n\tb]", &d), Mb("", "x", "[a\\\tb]"));
+  EXPECT_EQ(One("x@[a\\\r\nb]", &d), Mb("", "x", "[ab]"));
+  EXPECT_EQ(One("x@[a\\\r\n]", &d), Mb("", "x", "[a]"));
   for (const char* in : {"joh x@[IPv6:1\\]", "x@[a\\ ]", "x@[\\]]",
                          "x@[a\\]>", "<x@[a\\]>"}) {
     const std::optional<Mailbox> m = ParseMailbox(in);
