@@ -315,9 +315,10 @@ absl::StatusOr<std::string> PgQueueWriter::CommitBuffered() {
   pg::CrlfCheck crlf;
   crlf.Feed(buffered_);
   const std::string size = std::to_string(buffered_.size());
-  // The due time NULL means "now" (the server's clock, like the leases').
+  // "Due now" (InfinitePast) is stored as -infinity, due at every clock,
+  // as the envelope says; not as now(), which a node whose clock is behind
+  // the server's would not see as due yet.
   const std::string next = PgTime(envelope_.next_attempt);
-  const bool due_now = envelope_.next_attempt == absl::InfinitePast();
   absl::StatusOr<PgResult> inserted;
   bool broken = false;
   {
@@ -331,11 +332,10 @@ absl::StatusOr<std::string> PgQueueWriter::CommitBuffered() {
         "c AS (INSERT INTO message_chunks (message_id, seq, data) "
         "SELECT m.id, 0, $3::bytea FROM m WHERE octet_length($3::bytea) > 0) "
         "INSERT INTO queue (id, message_id, envelope, next_attempt) "
-        "SELECT $4, m.id, $5, COALESCE($6::timestamptz, now()) FROM m",
+        "SELECT $4, m.id, $5, $6::timestamptz FROM m",
         {PgParam::Text(size), PgParam::Text(crlf.crlf() ? "true" : "false"),
          PgParam::Binary(buffered_), PgParam::Text(envelope_.id),
-         PgParam::Text(*text),
-         due_now ? PgParam::Null() : PgParam::Text(next)});
+         PgParam::Text(*text), PgParam::Text(next)});
     broken = !(*conn)->healthy();
   }  // the connection is back in the pool before any lookup
   if (!inserted.ok()) {
@@ -357,13 +357,12 @@ absl::StatusOr<std::string> PgQueueWriter::CommitStreamed() {
   absl::StatusOr<std::string> text = queue::SerializeEnvelope(envelope_);
   if (!text.ok()) return Fail(text.status());
   const std::string message_id = std::to_string(stored->id);
-  const std::string next = PgTime(envelope_.next_attempt);
-  const bool due_now = envelope_.next_attempt == absl::InfinitePast();
+  const std::string next = PgTime(envelope_.next_attempt);  // see above
   absl::StatusOr<PgResult> inserted = (*conn_)->Exec(
       "INSERT INTO queue (id, message_id, envelope, next_attempt) "
-      "VALUES ($1, $2::bigint, $3, COALESCE($4::timestamptz, now()))",
+      "VALUES ($1, $2::bigint, $3, $4::timestamptz)",
       {PgParam::Text(envelope_.id), PgParam::Text(message_id),
-       PgParam::Text(*text), due_now ? PgParam::Null() : PgParam::Text(next)});
+       PgParam::Text(*text), PgParam::Text(next)});
   if (!inserted.ok()) return Fail(InsertError(inserted.status()));
   message_.reset();
   absl::Status committed = tx_->Commit();
@@ -476,8 +475,7 @@ absl::Status PgQueueLease::Save(const QueueEnvelope& envelope) {
   updated.size = envelope_.size;  // the data never changes
   absl::StatusOr<std::string> text = queue::SerializeEnvelope(updated);
   if (!text.ok()) return text.status();
-  const bool due_now = updated.next_attempt == absl::InfinitePast();
-  const std::string next = PgTime(updated.next_attempt);
+  const std::string next = PgTime(updated.next_attempt);  // -infinity: now
   const std::string duration = DurationMicros(context_->options.lease_duration);
   // Setting the same values twice is harmless, so a retry after a broken
   // connection is safe; the token makes a lost lease change nothing.
@@ -485,12 +483,11 @@ absl::Status PgQueueLease::Save(const QueueEnvelope& envelope) {
       *context_->pool, [&](PgConnection& conn) -> absl::StatusOr<std::int64_t> {
         absl::StatusOr<PgResult> r = conn.Exec(
             "UPDATE queue SET envelope = $3, "
-            "next_attempt = COALESCE($4::timestamptz, now()), "
+            "next_attempt = $4::timestamptz, "
             "lease_until = now() + $5::bigint * interval '1 microsecond' "
             "WHERE id = $1 AND lease_token = $2",
             {PgParam::Text(updated.id), PgParam::Text(token_),
-             PgParam::Text(*text),
-             due_now ? PgParam::Null() : PgParam::Text(next),
+             PgParam::Text(*text), PgParam::Text(next),
              PgParam::Text(duration)});
         if (!r.ok()) return r.status();
         return r->affected();
