@@ -32,6 +32,7 @@ namespace posthorn::store {
 namespace {
 
 using testing::Enqueue;
+using testing::EnqueueFromThreads;
 using testing::ExpectSameEnvelope;
 using testing::PgStopMode;
 using testing::ReadData;
@@ -355,21 +356,8 @@ TEST_F(PgQueueTest, ConcurrentEnqueuesAreAllListedOnce) {
   ASSERT_NE(queue, nullptr);
   constexpr int kThreads = 8;
   constexpr int kPerThread = 40;
-  std::vector<std::vector<std::string>> ids(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        std::string data =
-            "thread " + std::to_string(t) + " message " + std::to_string(i);
-        absl::StatusOr<std::string> id =
-            Enqueue(*queue, SampleEnvelope(data, 1), data);
-        ASSERT_TRUE(id.ok()) << id.status();
-        ids[t].push_back(*id);
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+  std::vector<std::vector<std::string>> ids =
+      EnqueueFromThreads(*queue, kThreads, kPerThread);
   std::set<std::string> expected;
   for (const auto& list : ids) expected.insert(list.begin(), list.end());
   ASSERT_EQ(expected.size(), static_cast<std::size_t>(kThreads * kPerThread));

@@ -16,45 +16,11 @@
 namespace posthorn::store::queue {
 namespace {
 
+using testing::AllBytes;
 using testing::ExpectSameEnvelope;
+using testing::OddEnvelope;
 using testing::SampleEnvelope;
 using testing::SampleTime;
-
-std::string AllBytes() {
-  std::string bytes;
-  for (int c = 0; c < 256; ++c) bytes.push_back(static_cast<char>(c));
-  return bytes;
-}
-
-QueueEnvelope OddEnvelope() {
-  QueueEnvelope e = SampleEnvelope("x\r\nend 0000000000000000\n+=% \"<>\"", 0);
-  e.id = NewQueueId();
-  e.envid = AllBytes();
-  e.ret_headers_only = true;
-  e.received_from = std::string("nul\0inside", 10);
-  e.size = 18'446'744'073'709'551'615ull;
-  e.attempts = 2'147'483'647;
-  e.next_attempt = absl::InfiniteFuture();
-  e.delay_warned = true;
-  QueuedRecipient a;
-  a.address = "rcpt a\nrcpt pending --- 0 evil = = =";
-  a.orcpt = "rfc822;" + AllBytes();
-  a.notify_success = true;
-  a.notify_failure = false;
-  a.notify_delay = false;
-  a.state = RecipientState::kFailed;
-  a.last_reply = "550 5.1.1 <x>\r\n550 again\xff";
-  a.remote_host = "mx.example.com [2001:db8::1]";
-  a.dsn_sent = true;
-  QueuedRecipient b;
-  b.state = RecipientState::kDelivered;
-  b.address = "";  // the empty string has its own token
-  QueuedRecipient c;
-  c.address = "=";
-  c.last_reply = "+";
-  e.recipients = {a, b, c};
-  return e;
-}
 
 QueueEnvelope RoundTrip(const QueueEnvelope& e) {
   absl::StatusOr<std::string> text = SerializeEnvelope(e);

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -23,6 +22,7 @@ namespace posthorn::store {
 namespace {
 
 using testing::Enqueue;
+using testing::EnqueueFromThreads;
 using testing::ExpectSameEnvelope;
 using testing::FolderNames;
 using testing::ReadData;
@@ -404,21 +404,8 @@ TEST(FileQueue, ConcurrentEnqueuesAreAllListedOnce) {
   auto queue = Open(tmp.path(), /*fsync=*/true);
   constexpr int kThreads = 8;
   constexpr int kPerThread = 100;
-  std::vector<std::vector<std::string>> ids(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        std::string data =
-            "thread " + std::to_string(t) + " message " + std::to_string(i);
-        QueueEnvelope envelope = SampleEnvelope(data, 1);
-        absl::StatusOr<std::string> id = Enqueue(*queue, envelope, data);
-        ASSERT_TRUE(id.ok()) << id.status();
-        ids[t].push_back(*id);
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+  std::vector<std::vector<std::string>> ids =
+      EnqueueFromThreads(*queue, kThreads, kPerThread);
   std::set<std::string> expected;
   for (const auto& list : ids) expected.insert(list.begin(), list.end());
   ASSERT_EQ(expected.size(), static_cast<std::size_t>(kThreads * kPerThread));
