@@ -118,7 +118,9 @@ class Queue {
   // Every queued message, oldest first (for mailq). Envelopes that cannot
   // be read are skipped here and reported by Problems().
   virtual absl::StatusOr<std::vector<QueueEnvelope>> List() = 0;
-  // Ids whose next_attempt <= now, oldest first.
+  // Ids whose next_attempt <= now, oldest first. An id another worker
+  // holds may be left out (PostgreSQL) or listed (files; Lease() then
+  // says IsInUse): a runner must expect either.
   virtual absl::StatusOr<std::vector<std::string>> Due(absl::Time now) = 0;
   // IsInUse when another worker holds it; NotFound when it is gone.
   virtual absl::StatusOr<std::unique_ptr<QueueLease>> Lease(

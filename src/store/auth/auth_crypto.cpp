@@ -5,8 +5,6 @@
 
 #include <crypt.h>
 #include <openssl/crypto.h>
-
-#include <atomic>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -16,7 +14,9 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "posthorn/store/auth_db.h"
+#include "store/auth/auth_record.h"
 
 namespace posthorn::store {
 namespace auth {
@@ -42,9 +42,16 @@ std::unique_ptr<crypt_data> NewCryptData() {
 
 }  // namespace
 
+static_assert(kMaxHashedPasswordLength + 1 == CRYPT_MAX_PASSPHRASE_SIZE);
+
 absl::StatusOr<std::string> HashPassword(std::string_view password) {
   if (password.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("password contains a NUL byte");
+  }
+  if (password.size() > kMaxHashedPasswordLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "password longer than ", kMaxHashedPasswordLength,
+        " bytes, the most crypt(3) hashes (a secret may be longer)"));
   }
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];
   // rbytes == nullptr: libxcrypt takes the salt from the system's random

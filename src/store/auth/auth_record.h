@@ -25,6 +25,9 @@ inline constexpr unsigned char kRecordVersion = 1;
 // Longest secret or password accepted (a POP3 command line is 255 bytes
 // anyway; AUTH PLAIN allows more).
 inline constexpr std::size_t kMaxSecretLength = 1024;
+// Longest password kept as a crypt(3) hash (popauth -password-only):
+// libxcrypt refuses longer ones (CRYPT_MAX_PASSPHRASE_SIZE, NUL included).
+inline constexpr std::size_t kMaxHashedPasswordLength = 511;
 
 struct AuthRecord {
   std::optional<std::string> secret;  // APOP shared secret
