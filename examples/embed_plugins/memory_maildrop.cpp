@@ -95,19 +95,8 @@ class MapSession : public store::MaildropSession {
     if (index >= snapshot_.size()) return absl::OutOfRangeError("no message");
     return std::make_unique<CopyReader>(snapshot_[index].text);
   }
-  // TOP: the header, the empty line, then `body_lines` lines of the body.
-  absl::StatusOr<std::unique_ptr<store::MessageReader>> ReadTop(
-      std::size_t index, std::uint64_t body_lines) override {
-    if (index >= snapshot_.size()) return absl::OutOfRangeError("no message");
-    const std::string& text = snapshot_[index].text;
-    std::size_t end = text.find("\r\n\r\n");
-    end = end == std::string::npos ? text.size() : end + 4;
-    for (std::uint64_t i = 0; i < body_lines && end < text.size(); ++i) {
-      std::size_t eol = text.find("\r\n", end);
-      end = eol == std::string::npos ? text.size() : eol + 2;
-    }
-    return std::make_unique<CopyReader>(text.substr(0, end));
-  }
+  // TOP (ReadTop) is left to MaildropSession's default: Read() cut by
+  // store::TopReader.
   absl::Status Commit(std::span<const std::size_t> deleted) override;
 
  private:

@@ -126,9 +126,10 @@ class MaildropSession {
       std::size_t index) = 0;
 
   // The header section, the empty line after it, then at most `body_lines`
-  // lines of the body (RFC 1939 TOP), CRLF line ends.
+  // lines of the body (RFC 1939 TOP), CRLF line ends. The default cuts
+  // Read(index) with TopReader; a backend that can do better overrides it.
   virtual absl::StatusOr<std::unique_ptr<MessageReader>> ReadTop(
-      std::size_t index, std::uint64_t body_lines) = 0;
+      std::size_t index, std::uint64_t body_lines);
 
   // Removes the messages at `deleted` (0-based indexes into messages(),
   // any order, no duplicates) and keeps everything else plus mail delivered

@@ -17,11 +17,14 @@
 #define POSTHORN_STORE_MESSAGE_READER_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "posthorn/wire/top_cut.h"
 
 namespace posthorn::store {
 
@@ -41,6 +44,19 @@ class StringReader final : public MessageReader {
 
  private:
   std::string_view rest_;
+};
+
+// The header section, the empty line after it and at most `body_lines`
+// body lines of what `whole` yields (RFC 1939 TOP, by the rules of
+// wire::TopCut); `whole` is not read past the cut.
+class TopReader final : public MessageReader {
+ public:
+  TopReader(std::unique_ptr<MessageReader> whole, std::uint64_t body_lines);
+  absl::StatusOr<std::size_t> Read(std::span<char> buffer) override;
+
+ private:
+  std::unique_ptr<MessageReader> whole_;
+  wire::TopCut cut_;
 };
 
 // Reads `reader` to the end into a string (tests, small messages only).

@@ -33,11 +33,11 @@
 
 #include "absl/status/status.h"
 #include "fmt/format.h"
-#include "pop3/server/top_filter.h"
 #include "wire/internal/sasl.h"
 #include "posthorn/pop3/server_session.h"
 #include "posthorn/wire/dot_stuffing.h"
 #include "posthorn/wire/line_reader.h"
+#include "posthorn/wire/top_cut.h"
 
 namespace posthorn::pop3 {
 namespace {
@@ -200,7 +200,7 @@ class ServerSession::Impl {
 
   // A RETR / TOP in progress.
   wire::DotStuffingEncoder encoder_;
-  internal::TopFilter top_filter_;
+  wire::TopCut top_cut_;
   std::string retr_status_;  // "+OK 120 octets\r\n", sent with the data
   bool retr_started_ = false;
   std::size_t retr_index_ = 0;
@@ -754,7 +754,7 @@ void ServerSession::Impl::HandleRetrOrTop() {
   retr_started_ = false;
   retr_index_ = i;
   encoder_.Reset();
-  top_filter_.Reset(top ? std::optional<std::uint64_t>(cmd_.top_lines)
+  top_cut_.Reset(top ? std::optional<std::uint64_t>(cmd_.top_lines)
                         : std::nullopt);
   Entry& e = Push(EventKind::kRetrieve, true);
   e.index = i;
@@ -797,13 +797,13 @@ bool ServerSession::Impl::SendMessageData(std::string_view chunk) {
   if (pending_ != EventKind::kRetrieve || state_ == State::kClosed) {
     return false;
   }
-  if (top_filter_.done()) return false;
+  if (top_cut_.done()) return false;
   if (!retr_started_) {
     out_ += retr_status_;
     retr_started_ = true;
   }
-  encoder_.Update(top_filter_.Filter(chunk), &out_);
-  return !top_filter_.done();
+  encoder_.Update(top_cut_.Filter(chunk), &out_);
+  return !top_cut_.done();
 }
 
 void ServerSession::Impl::EndMessageData() {

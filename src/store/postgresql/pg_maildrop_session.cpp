@@ -222,8 +222,13 @@ class PgMaildropSession final : public MaildropSession {
         OpenStoredMessage(*shared_->pool, entries_[index].message_id,
                           /*with_first_chunk=*/true);
     if (!stored.ok()) return stored.status();
-    return std::unique_ptr<MessageReader>(std::make_unique<StoredMessageReader>(
-        shared_, *std::move(stored), top_body_lines));
+    auto whole =
+        std::make_unique<StoredMessageReader>(shared_, *std::move(stored));
+    if (!top_body_lines.has_value()) {
+      return std::unique_ptr<MessageReader>(std::move(whole));
+    }
+    return std::unique_ptr<MessageReader>(
+        std::make_unique<TopReader>(std::move(whole), *top_body_lines));
   }
 
   // A long session keeps its lock: once a third of the lease has passed,
@@ -296,54 +301,6 @@ absl::StatusOr<std::unique_ptr<MaildropSession>> OpenPgMaildropSession(
   { PgPool::Lease done = *std::move(lease); }
   if (absl::Status s = session->TakeSnapshot(); !s.ok()) return s;  // unlocks
   return std::unique_ptr<MaildropSession>(std::move(session));
-}
-
-// ---------------------------------------------------------------------------
-// StoredMessageReader
-
-std::size_t StoredMessageReader::CutPoint(std::string_view bytes) {
-  if (!top_body_lines_.has_value()) return bytes.size();
-  const std::uint64_t limit = *top_body_lines_;
-  std::size_t pos = 0;
-  while (in_header_ && pos < bytes.size()) {
-    const std::size_t lf = bytes.find('\n', pos);
-    if (lf == std::string_view::npos) {
-      line_bytes_ += bytes.size() - pos;
-      return bytes.size();
-    }
-    // Stored lines end in CRLF: a line of at most one byte before its LF
-    // is an empty one.
-    const bool empty_line = line_bytes_ + (lf - pos) <= 1;
-    line_bytes_ = 0;
-    pos = lf + 1;
-    if (empty_line) {
-      in_header_ = false;
-      if (limit == 0) return pos;
-    }
-  }
-  while (pos < bytes.size()) {
-    const std::size_t lf = bytes.find('\n', pos);
-    if (lf == std::string_view::npos) return bytes.size();
-    pos = lf + 1;
-    if (++body_lines_ >= limit) return pos;
-  }
-  return bytes.size();
-}
-
-absl::StatusOr<std::size_t> StoredMessageReader::Read(std::span<char> buffer) {
-  if (done_ || buffer.empty()) return 0;
-  absl::StatusOr<std::size_t> n = inner_->Read(buffer);
-  if (!n.ok()) return n.status();
-  if (*n == 0) {
-    done_ = true;
-    return 0;
-  }
-  const std::size_t keep = CutPoint(std::string_view(buffer.data(), *n));
-  if (keep < *n || (top_body_lines_.has_value() && !in_header_ &&
-                    body_lines_ >= *top_body_lines_)) {
-    done_ = true;  // TOP is complete: the rest is never read
-  }
-  return keep;
 }
 
 }  // namespace posthorn::store::pg

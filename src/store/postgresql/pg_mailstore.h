@@ -99,33 +99,22 @@ class CrlfNormalizer {
   std::uint64_t size_ = 0;
 };
 
-// Hands out the bytes of `inner` (a stored message, CRLF line ends),
-// whole or cut after the header section, the empty line after it and at
-// most `top_body_lines` body lines (RFC 1939 TOP; a message without an
-// empty line is all header and sent whole). Holds `keep_alive` so the pool
-// `inner` reads through outlives the session that opened it.
+// Hands out the bytes of `inner` (a stored message, CRLF line ends; TOP
+// wraps it in a TopReader). Holds `keep_alive` so the pool `inner` reads
+// through outlives the session that opened it.
 class StoredMessageReader final : public MessageReader {
  public:
   StoredMessageReader(std::shared_ptr<PgMailstoreShared> keep_alive,
-                      std::unique_ptr<MessageReader> inner,
-                      std::optional<std::uint64_t> top_body_lines)
-      : keep_alive_(std::move(keep_alive)),
-        inner_(std::move(inner)),
-        top_body_lines_(top_body_lines) {}
+                      std::unique_ptr<MessageReader> inner)
+      : keep_alive_(std::move(keep_alive)), inner_(std::move(inner)) {}
 
-  absl::StatusOr<std::size_t> Read(std::span<char> buffer) override;
+  absl::StatusOr<std::size_t> Read(std::span<char> buffer) override {
+    return inner_->Read(buffer);
+  }
 
  private:
-  // How many of `bytes` to hand out before TOP's cut (all when no cut).
-  std::size_t CutPoint(std::string_view bytes);
-
   std::shared_ptr<PgMailstoreShared> keep_alive_;
   std::unique_ptr<MessageReader> inner_;
-  std::optional<std::uint64_t> top_body_lines_;
-  bool done_ = false;
-  bool in_header_ = true;
-  std::uint64_t line_bytes_ = 0;  // header bytes of the current line so far
-  std::uint64_t body_lines_ = 0;  // body lines handed out
 };
 
 // Takes `user`'s POP lock (IsInUse when a live session of any node holds

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "pop3/server/top_filter.h"
 #include "posthorn/wire/dot_stuffing.h"
 
 namespace posthorn::pop3 {
@@ -192,40 +191,6 @@ TEST(Pop3ServerSession, DeletedCounters) {
   s.AnswerUpdate(absl::OkStatus());
   EXPECT_TRUE(s.closed());
   EXPECT_FALSE(s.NextEvent());  // no kAborted: QUIT came first
-}
-
-// The TOP cut is the same for every chunking of the message.
-TEST(Pop3TopFilter, EveryChunking) {
-  const std::string message =
-      "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\nl3\r\n\r\nl5\r\n";
-  for (std::uint64_t lines = 0; lines < 8; ++lines) {
-    std::string whole;
-    internal::TopFilter f;
-    f.Reset(lines);
-    whole = std::string(f.Filter(message));
-    for (std::size_t size = 1; size <= message.size(); ++size) {
-      f.Reset(lines);
-      std::string out;
-      for (std::size_t off = 0; off < message.size() && !f.done(); off += size) {
-        out += f.Filter(std::string_view(message).substr(off, size));
-      }
-      EXPECT_EQ(out, whole) << "lines " << lines << " chunk " << size;
-    }
-    if (lines == 0) {
-      EXPECT_EQ(whole, "A: 1\r\nB: 2\r\n\r\n");
-    }
-    if (lines == 2) {
-      EXPECT_EQ(whole, "A: 1\r\nB: 2\r\n\r\nl1\r\nl2\n");
-    }
-    if (lines >= 5) {
-      EXPECT_EQ(whole, message);
-    }
-  }
-  internal::TopFilter f;
-  f.Reset(std::nullopt);
-  EXPECT_EQ(f.Filter(message), message);
-  f.Reset(3);
-  EXPECT_EQ(f.Filter("\r\nbody\r\n"), "\r\nbody\r\n");  // empty header
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
-// The streamed TOP cut; see top_filter.h.
+// The streamed TOP cut; see posthorn/wire/top_cut.h.
 
-#include "pop3/server/top_filter.h"
+#include "posthorn/wire/top_cut.h"
 
 #include <cstring>
 
-namespace posthorn::pop3::internal {
+namespace posthorn::wire {
 
-void TopFilter::Reset(std::optional<std::uint64_t> body_lines) {
+void TopCut::Reset(std::optional<std::uint64_t> body_lines) {
   body_lines_ = body_lines;
   left_ = body_lines.value_or(0);
   in_header_ = true;
@@ -15,7 +15,7 @@ void TopFilter::Reset(std::optional<std::uint64_t> body_lines) {
   done_ = false;
 }
 
-std::string_view TopFilter::Filter(std::string_view chunk) {
+std::string_view TopCut::Filter(std::string_view chunk) {
   if (!body_lines_.has_value()) return chunk;
   if (done_) return {};
   for (std::size_t i = 0; i < chunk.size(); ++i) {
@@ -46,4 +46,4 @@ std::string_view TopFilter::Filter(std::string_view chunk) {
   return chunk;
 }
 
-}  // namespace posthorn::pop3::internal
+}  // namespace posthorn::wire
