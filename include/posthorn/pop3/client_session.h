@@ -26,7 +26,8 @@
 //   RFC 1939 (commands, multi-line responses, APOP), RFC 1460 LAST,
 //   RFC 2449 (CAPA, PIPELINING, response codes), RFC 2595 STLS,
 //   RFC 5034 AUTH PLAIN (initial response when the line stays within 255
-//   octets, else after the "+ " challenge), RFC 4616 PLAIN.
+//   octets, else after the "+ " challenge; one "+ " is answered, a second
+//   fails the session), RFC 4616 PLAIN.
 //
 // SECURITY
 //   After "+OK" to STLS, every server byte received before the handshake

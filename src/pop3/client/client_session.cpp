@@ -141,6 +141,9 @@ class ClientSession::Impl {
   std::string timestamp_;
   bool tls_active_;
   bool logged_in_ = false;
+  // AUTH PLAIN is one message: a "+ " is answered with the credentials
+  // once; a server that asks again is failed, not fed them forever.
+  bool plain_continuation_answered_ = false;
   absl::Status status_;
   std::optional<Response> failure_;
 };
@@ -270,6 +273,13 @@ void ClientSession::Impl::HandleLine(std::string_view line) {
       return;
     case Phase::kPlain:
       if (r.status == Status::kContinuation) {
+        if (plain_continuation_answered_) {
+          Fail(absl::DataLossError(
+              "second \"+ \" continuation in AUTH PLAIN (a one-message "
+              "mechanism, RFC 4616)"));
+          return;
+        }
+        plain_continuation_answered_ = true;
         std::string message = options_.credentials.authzid;
         message += '\0';
         message += options_.credentials.user;
@@ -471,6 +481,7 @@ void ClientSession::Impl::StartLogin() {
       Write(Verb::kAuth, "PLAIN");
     }
     std::fill(encoded.begin(), encoded.end(), '\0');
+    plain_continuation_answered_ = false;
     phase_ = Phase::kPlain;
     return;
   }

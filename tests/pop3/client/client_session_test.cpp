@@ -208,6 +208,28 @@ TEST(Pop3ClientSession, SaslPlainAndRefusal) {
   EXPECT_TRUE(c.logged_in());
 }
 
+// PLAIN is one message (RFC 4616): one "+ " gets the credentials, a second
+// one fails the session instead of sending them again and again (found by
+// fuzz_pop3_client: the output grew with every "+ " line).
+TEST(Pop3ClientSession, SaslPlainAnswersOneContinuationOnly) {
+  ClientOptions o;
+  o.credentials.user = "user";
+  o.credentials.password = "pass";
+  o.allow_plaintext_auth = true;
+  o.auth = AuthMethod::kSaslPlain;
+  for (const char* capabilities : {"SASL PLAIN\r\n", "SASIN\r\n"}) {
+    ClientSession c(o);
+    c.Receive(std::string("+OK hi\r\n+OK\r\n") + capabilities + ".\r\n");
+    EXPECT_EQ(c.TakeOutput(), "CAPA\r\nAUTH PLAIN AHVzZXIAcGFzcw==\r\n");
+    c.Receive("+ \r\n");
+    EXPECT_EQ(c.TakeOutput(), "AHVzZXIAcGFzcw==\r\n");
+    c.Receive("+ \r\n+ \r\n+ \r\n");
+    EXPECT_EQ(c.TakeOutput(), "");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_FALSE(c.logged_in());
+  }
+}
+
 TEST(Pop3ClientSession, PlaintextRefusedWithoutTls) {
   ClientOptions o;
   o.credentials.user = "u";
