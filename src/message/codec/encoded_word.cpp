@@ -484,6 +484,11 @@ std::size_t EncodedLength(std::string_view text, std::size_t at, bool use_b) {
   return q;
 }
 
+// The smallest encoded word that holds the character at `at`.
+std::size_t MinWord(std::string_view text, std::size_t at, bool use_b) {
+  return std::max(kMinWordRoom, kWordOverhead + EncodedLength(text, at, use_b));
+}
+
 // Writes encoded words and separators, folding lines.
 class WordWriter {
  public:
@@ -520,11 +525,19 @@ class WordWriter {
                              : 0;
       // A word holds at least one whole character: up to 12 octets of Q
       // for a 4-byte one, so a fixed minimum room is not always enough.
-      const std::size_t min_word = std::max(
-          kMinWordRoom, kWordOverhead + EncodedLength(text, i, use_b));
+      bool word_b = use_b;
+      std::size_t min_word = MinWord(text, i, word_b);
       if (room < min_word && CanFold(sep)) {
         Fold(&sep);
         room = sep.size() < kMaxLine ? kMaxLine - sep.size() : 0;
+      }
+      // Long white space kept as the fold's indent may leave less room than
+      // the run's encoding needs for this character but enough for the
+      // other one (B takes at most 20 octets for any character): this word
+      // takes the other encoding, the next ones go back to the run's.
+      if (fold_ && room < min_word && MinWord(text, i, !use_b) <= room) {
+        word_b = !use_b;
+        min_word = MinWord(text, i, word_b);
       }
       if (!fold_) room = kMaxEncodedWord;
       const std::size_t max_word =
@@ -536,7 +549,7 @@ class WordWriter {
       while (j < text.size()) {
         const std::size_t len = CharLength(text, j);
         std::size_t next;
-        if (use_b) {
+        if (word_b) {
           next = (j + len - i + 2) / 3 * 4;
         } else {
           next = q_used;
@@ -551,9 +564,9 @@ class WordWriter {
       out_->append(sep);
       const std::size_t before = out_->size();
       out_->append(kWordPrefix);
-      out_->push_back(use_b ? 'B' : 'Q');
+      out_->push_back(word_b ? 'B' : 'Q');
       out_->push_back('?');
-      if (use_b) {
+      if (word_b) {
         AppendB(text.substr(i, j - i), out_);
       } else {
         AppendQ(text.substr(i, j - i), out_);

@@ -387,6 +387,21 @@ TEST(EncodedWordTest, NeverSplitsACharacterAcrossWords) {
   }
 }
 
+// A run Q suits (mostly spaces) that starts with a 4-byte character after
+// white space which, once folded, leaves exactly 20 octets: the first word
+// is B (20 octets) where Q would have needed 24 (found by fuzz_encoded_word).
+TEST(EncodedWordTest, FirstWordAfterLongIndentTakesTheShorterEncoding) {
+  const std::string text = "abc" + std::string(58, ' ') +
+                           "\xF0\x9F\x98\x80" + std::string(40, ' ') +
+                           "\xC3\xA9";
+  const std::string enc = EncodeUnstructured(text, 0);
+  ExpectWellFolded(enc, 0);
+  EXPECT_EQ(enc.substr(0, 5 + 58), "abc\r\n" + std::string(58, ' ')) << enc;
+  EXPECT_EQ(enc.substr(5 + 58, 20), "=?UTF-8?B?8J+YgCAg?=") << enc;
+  EXPECT_NE(enc.find("?Q?"), std::string::npos) << enc;  // the rest stays Q
+  EXPECT_EQ(RoundTrip(enc, text), text);
+}
+
 std::string RandomUnicode(std::mt19937* rng, std::size_t chars) {
   static const char* const kPool[] = {
       "a", "Z", " ", " ", "\t", "=", "?", "_", "\"", "(", ")", ",", ".",
